@@ -1,0 +1,1 @@
+"""Consent and opt-out engine: regimes, directives, DUO terms, decisions, receipts, projects, ledger."""

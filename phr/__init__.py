@@ -1,0 +1,1 @@
+"""Personal health record: parties, identifiers, encryption, and (later) FHIR records."""

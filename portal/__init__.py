@@ -1,0 +1,1 @@
+"""Every HTML page for citizens and staff."""

@@ -1,0 +1,16 @@
+"""allauth adapter: staff land in the staff area; everyone else on their dashboard."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.http import HttpRequest
+from django.urls import reverse
+
+from phr.selectors import is_staff_user
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        if is_staff_user(request.user) and not hasattr(request.user, "person"):
+            return reverse("portal:staff_home")
+        return super().get_login_redirect_url(request)
