@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import unicodedata
@@ -13,14 +13,15 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from phr.crypto.errors import KeyConfigurationError
+from phr.crypto.keyring import strict_b64decode
 
 
 @lru_cache(maxsize=1)
 def _key() -> bytes:
     encoded: str = settings.MAMORI_BLIND_INDEX_KEY
     try:
-        key = base64.urlsafe_b64decode(encoded.encode("ascii") + b"=" * (-len(encoded) % 4))
-    except ValueError as exc:
+        key = strict_b64decode(encoded)
+    except (binascii.Error, ValueError) as exc:
         raise KeyConfigurationError("MAMORI_BLIND_INDEX_KEY is not valid base64") from exc
     if len(key) < 32:
         raise KeyConfigurationError("MAMORI_BLIND_INDEX_KEY must be at least 32 bytes")

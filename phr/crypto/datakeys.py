@@ -19,16 +19,25 @@ def _binding(key_id: uuid.UUID) -> bytes:
 
 
 def data_key_for(person: Person) -> DataKey:
-    existing = DataKey.objects.filter(person=person).first()
+    return _get_or_create(person=person)
+
+
+def system_data_key(label: str) -> DataKey:
+    """A data key for secrets that belong to no person (e.g. MFA secrets), found by label."""
+    return _get_or_create(label=label)
+
+
+def _get_or_create(**owner: object) -> DataKey:
+    existing = DataKey.objects.filter(**owner).first()
     if existing is not None:
         return existing
     key_id = uuid.uuid4()
     kek_id, wrapped = get_keyring().wrap(os.urandom(32), binding=_binding(key_id))
     try:
         with transaction.atomic():
-            return DataKey.objects.create(id=key_id, person=person, kek_id=kek_id, wrapped=wrapped)
+            return DataKey.objects.create(id=key_id, kek_id=kek_id, wrapped=wrapped, **owner)
     except IntegrityError:
-        return DataKey.objects.get(person=person)
+        return DataKey.objects.get(**owner)
 
 
 @lru_cache(maxsize=8192)
@@ -41,7 +50,10 @@ def unwrap(data_key: DataKey) -> bytes:
 
 
 def encrypt_for_person(person: Person, plaintext: bytes, *, context: str) -> bytes:
-    data_key = data_key_for(person)
+    return encrypt_with(data_key_for(person), plaintext, context=context)
+
+
+def encrypt_with(data_key: DataKey, plaintext: bytes, *, context: str) -> bytes:
     return seal(plaintext, key=unwrap(data_key), key_id=data_key.id.bytes, context=context)
 
 

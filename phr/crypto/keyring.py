@@ -37,7 +37,7 @@ class Keyring:
             if not sep or not _KID.match(kid):
                 raise KeyConfigurationError("each encryption key must be written kid:base64key")
             try:
-                key = base64.urlsafe_b64decode(encoded.encode("ascii") + b"=" * (-len(encoded) % 4))
+                key = strict_b64decode(encoded)
             except (binascii.Error, ValueError) as exc:
                 raise KeyConfigurationError(f"key {kid} is not valid base64") from exc
             if len(key) != 32:
@@ -64,6 +64,12 @@ class Keyring:
             return AESGCM(key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_ad(kid, binding))
         except InvalidTag as exc:
             raise DecryptionError("data key failed to unwrap") from exc
+
+
+def strict_b64decode(encoded: str) -> bytes:
+    """Decode standard or URL-safe base64, refusing any character outside the alphabet."""
+    padded = encoded.strip().replace("-", "+").replace("_", "/")
+    return base64.b64decode(padded + "=" * (-len(padded) % 4), validate=True)
 
 
 def _wrap_ad(kid: str, binding: bytes) -> bytes:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,6 +25,9 @@ def _dashboard_context(request: HttpRequest, person: Person) -> dict[str, object
         "identifiers": selectors.identifiers_of(person),
         "proxies_granted": list(selectors.proxies_granted(person)),
         "audit_events": list(selectors.recent_audit_events(person)),
+        # For the template: a proxy's status (expired or not yet started) and the linkage id's label.
+        "now": timezone.now(),
+        "linkage_system": settings.MAMORI_LINKAGE_SYSTEM,
     }
 
 

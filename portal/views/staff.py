@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from phr import selectors, services
@@ -42,10 +43,13 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_mfa_required(request: HttpRequest) -> HttpResponse:
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
     return render(
         request,
         "portal/staff/mfa_required.html",
-        {"mfa_enabled": is_mfa_enabled(request.user), "next": request.GET.get("next", "")},
+        {"mfa_enabled": is_mfa_enabled(request.user), "next": next_url},
     )
 
 

@@ -1,0 +1,1 @@
+"""Demo data: organisations, staff, fifty citizens and two proxies (manage.py seed_demo)."""

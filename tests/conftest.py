@@ -1,0 +1,119 @@
+"""Shared fixtures: named personas (alice, bob, carol, dave the reviewer) and real sign-in flows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.db import connection
+from django.test import Client
+
+from phr import services
+from phr.models import Organisation, Person, User
+from phr.models.parties import OrganisationKind, Role
+
+PASSWORD = "correct horse battery staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRETAAAAAA"
+
+
+def requires_postgres() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL=postgresql://..."
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(email: str) -> User:
+    user = User.objects.create_user(email=email, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def make_citizen(email: str, family: str, given: str, birth: date = date(1980, 4, 1)) -> Person:
+    user = make_user(email)
+    return services.create_person(user=user, family_name=family, given_name=given, birth_date=birth)
+
+
+@pytest.fixture
+def alice(db) -> Person:  # type: ignore[no-untyped-def]
+    return make_citizen("alice@example.test", "佐藤", "花子")
+
+
+@pytest.fixture
+def bob(db) -> Person:  # type: ignore[no-untyped-def]
+    return make_citizen("bob@example.test", "鈴木", "一郎", date(1975, 6, 30))
+
+
+@pytest.fixture
+def carol(db) -> User:  # type: ignore[no-untyped-def]
+    """A user with no person record of her own: a parent or an attorney."""
+    return make_user("carol@example.test")
+
+
+@pytest.fixture
+def operator(db) -> Organisation:  # type: ignore[no-untyped-def]
+    return services.create_organisation(name="運営機構", kind=OrganisationKind.PUBLIC, actor=None, is_operator=True)
+
+
+@pytest.fixture
+def hospital(db) -> Organisation:  # type: ignore[no-untyped-def]
+    return services.create_organisation(
+        name="東都大学病院", kind=OrganisationKind.HOSPITAL, actor=None, patient_number_system="urn:oid:1.2.392.1"
+    )
+
+
+@pytest.fixture
+def dave(operator: Organisation) -> User:
+    """A reviewer on the operator's data access committee, with TOTP enrolled."""
+    user = make_user("dave@example.test")
+    services.add_membership(user=user, organisation=operator, role=Role.REVIEWER, actor=None)
+    TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+@pytest.fixture
+def erin(operator: Organisation) -> User:
+    """An operator administrator with TOTP enrolled (is_staff for the Django admin)."""
+    user = make_user("erin@example.test")
+    services.add_membership(user=user, organisation=operator, role=Role.OPERATOR_ADMIN, actor=None)
+    TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
+    import time
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+def sign_in(client: Client, email: str, password: str = PASSWORD) -> str:
+    """Sign in through allauth's login form; returns where it redirected."""
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    assert response.status_code == 302, response.content[:500]
+    return str(response["Location"])
+
+
+def sign_in_with_totp(client: Client, email: str) -> None:
+    location = sign_in(client, email)
+    assert location.startswith("/accounts/2fa/authenticate"), location
+    response = client.post(location, {"code": totp_code()})
+    assert response.status_code == 302, response.content[:500]
+
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request: pytest.FixtureRequest, settings):  # type: ignore[no-untyped-def]
+    """Rate limits and used TOTP codes live in the cache. A Redis cache outlives every test; the database
+    cache outlives transactional tests (flush leaves its table alone). Clear both after such tests."""
+    yield
+    from django.core.cache import cache
+
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames)
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache") or transactional:
+        cache.clear()
