@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -114,13 +115,27 @@ def add_membership(*, user: User, organisation: Organisation, role: str, actor: 
     if role == Role.OPERATOR_ADMIN and not organisation.is_operator:
         raise ValueError("operator administrators belong to the operator organisation")
     membership, _created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
-    if role == Role.OPERATOR_ADMIN and not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    if role == Role.OPERATOR_ADMIN:
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user.groups.add(operator_admin_group())
     record_audit(
         actor=actor, person=None, action="membership.added", user=user.pk, organisation=str(organisation.id), role=role
     )
     return membership
+
+
+OPERATOR_ADMIN_GROUP = "Operator administrators"
+OPERATOR_ADMIN_APPS = ("phr", "consent", "django_celery_beat", "account")
+
+
+def operator_admin_group() -> Group:
+    """The Django admin permissions of operator administrators: the project's apps and the scheduler."""
+    group, _created = Group.objects.get_or_create(name=OPERATOR_ADMIN_GROUP)
+    permissions = Permission.objects.filter(content_type__app_label__in=OPERATOR_ADMIN_APPS)
+    group.permissions.add(*permissions)
+    return group
 
 
 def _start_of_day(day: date) -> datetime:

@@ -15,4 +15,4 @@ SESSION_STARTED_KEY = "mamori_session_started"
 @receiver(user_logged_in)
 def stamp_session_start(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_STARTED_KEY] = int(time.time())
+        request.session[SESSION_STARTED_KEY] = time.time()

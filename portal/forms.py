@@ -40,7 +40,8 @@ class PersonProfileFields(forms.Form):
     )
 
     def person_fields(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
+        own = set(PersonProfileFields.base_fields)
+        data = {name: value for name, value in self.cleaned_data.items() if name in own}
         data["preferred_language"] = (
             Language.EN if (translation.get_language() or "ja").startswith("en") else Language.JA
         )

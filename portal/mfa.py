@@ -22,5 +22,5 @@ def session_passed_mfa(request: HttpRequest) -> bool:
     started = request.session.get(SESSION_STARTED_KEY)
     if started is None:
         return False
-    since = datetime.fromtimestamp(int(started), tz=UTC)
+    since = datetime.fromtimestamp(float(started), tz=UTC)
     return Authenticator.objects.filter(user=user, created_at__gte=since).exists()

@@ -33,8 +33,8 @@ class SessionLifetimeMiddleware:
         if request.user.is_authenticated:
             started = request.session.get(SESSION_STARTED_KEY)
             if started is None:
-                request.session[SESSION_STARTED_KEY] = int(time.time())
-            elif time.time() - int(started) > settings.MAMORI_SESSION_ABSOLUTE_SECONDS:
+                request.session[SESSION_STARTED_KEY] = time.time()
+            elif time.time() - float(started) > settings.MAMORI_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 messages.info(request, _("Your session ended for your safety. Please sign in again."))
                 return HttpResponseRedirect(reverse("account_login"))

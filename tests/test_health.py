@@ -22,12 +22,11 @@ def test_readyz_checks_the_database_and_the_broker(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_readyz_says_which_dependency_is_down(client: Client) -> None:
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/readyz")
-    finally:
-        celery_app.conf.broker_url = original
+def test_readyz_says_which_dependency_is_down(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Patch the configuration first (monkeypatch restores what it read), then the environment,
+    # which Celery consults before its configuration.
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "broker": "fail"}

@@ -23,7 +23,7 @@ _PURPOSE_JA = {
     PurposeType.HMB: "健康・医療の研究",
     PurposeType.DS: "特定の病気の研究",
     PurposeType.POA: "祖先や集団の起源の研究",
-    PurposeType.MDS: "解析手法やソフトウェアの開発（方法開発）",
+    PurposeType.MDS: "解析手法やソフトウェアの開発",
     PurposeType.CC: "診療",
 }
 _PURPOSE_EN = {
@@ -47,7 +47,7 @@ def _en_list(items: Iterable[str]) -> str:
 def no_permission() -> Reason:
     return Reason(
         NO_PERMISSION,
-        "この同意には基本となる利用の範囲（DUOの許可区分）が決められていないため、どの利用も認められません。",
+        "この同意には基本となる利用の範囲が決められていないため、どの利用も認められません。",
         "These terms set no primary data-use permission, so no use is allowed.",
     )
 
@@ -96,7 +96,7 @@ def diseases_missing(code: str) -> Reason:
 def for_profit(code: str) -> Reason:
     return Reason(
         code,
-        "営利団体（企業など）による利用は認められていません。",
+        "企業などの営利団体による利用は認められていません。",
         "Use by for-profit organisations is not allowed.",
     )
 
@@ -114,7 +114,7 @@ def methods_development(disease_specific: bool) -> Reason:
         )
     return Reason(
         "NMDS",
-        "解析手法やソフトウェアの開発（方法開発）への利用は認められていません。",
+        "解析手法やソフトウェアの開発への利用は認められていません。",
         "Use for methods development (software, algorithms) is not allowed.",
     )
 
@@ -148,7 +148,7 @@ def collaboration(named: Iterable[str], missing: Iterable[str]) -> Reason:
     if missing:
         return Reason(
             "COL",
-            f"元の研究者（{_ja_list(named)}）との共同研究が条件ですが、{_ja_list(missing)}が共同研究者に入っていません。",
+            f"元の研究者{_ja_list(named)}との共同研究が条件ですが、{_ja_list(missing)}が共同研究者に入っていません。",
             f"Collaboration with the original investigators ({_en_list(named)}) is required; "
             f"{_en_list(missing)} is not among the collaborators.",
         )
@@ -203,8 +203,18 @@ def time_limit(consented_at: date, months: int | None, end: date | None) -> Reas
     )
 
 
-_LISTED_JA = {"US": "指定された利用者", "PS": "指定されたプロジェクト", "IS": "指定された機関", "RS": "指定された研究テーマ"}
-_LISTED_EN = {"US": "the named users", "PS": "the named projects", "IS": "the named institutions", "RS": "the named topics"}
+_LISTED_JA = {
+    "US": "指定された利用者",
+    "PS": "指定されたプロジェクト",
+    "IS": "指定された機関",
+    "RS": "指定された研究テーマ",
+}
+_LISTED_EN = {
+    "US": "the named users",
+    "PS": "the named projects",
+    "IS": "the named institutions",
+    "RS": "the named topics",
+}
 
 
 def not_listed(code: str) -> Reason:

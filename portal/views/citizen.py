@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from phr import selectors, services
 from phr.access import active_proxy_for, own_person, proxy_granted_by
-from phr.models import Person
+from phr.models import Person, Proxy
 from portal.forms import ProfileForm, ProfileSetupForm
 
 
@@ -94,9 +94,13 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-@reauthentication_required
 def revoke_proxy(request: HttpRequest, proxy_id: str) -> HttpResponse:
-    proxy = proxy_granted_by(request.user, proxy_id)
+    # Authorise before asking for the password again, so a stranger learns nothing but "not found".
+    return _revoke_proxy(request, proxy=proxy_granted_by(request.user, proxy_id))
+
+
+@reauthentication_required
+def _revoke_proxy(request: HttpRequest, *, proxy: Proxy) -> HttpResponse:
     services.revoke_proxy(proxy=proxy, actor=request.user)
     messages.success(request, _("%(name)s can no longer act for you.") % {"name": proxy.proxy_user.email})
     return redirect("portal:dashboard")
