@@ -115,19 +115,20 @@ def read_list(value: object, pointer: str, problems: Problems) -> list[object] |
 
 
 def read_texts(value: object, pointer: str, problems: Problems) -> frozenset[str] | None:
+    """Non-empty strings, each once; None if any is not one."""
     items = read_list(value, pointer, problems)
     if items is None:
         return None
     texts = [read_text(item, child(pointer, index), problems) for index, item in enumerate(items)]
-    return frozenset(text for text in texts if text is not None)
+    return None if None in texts else frozenset(text for text in texts if text is not None)
 
 
 def read_regions(value: object, pointer: str, problems: Problems) -> frozenset[str] | None:
-    """ISO 3166-1 alpha-2 country codes (``JP``) or ISO 3166-2 subdivisions (``JP-13``)."""
+    """ISO 3166-1 alpha-2 country codes (``JP``) or ISO 3166-2 subdivisions (``JP-13``); None if any is invalid."""
     items = read_list(value, pointer, problems)
     if items is None:
         return None
-    regions = set()
+    regions: set[str] | None = set()
     for index, item in enumerate(items):
         region = item.strip().upper() if isinstance(item, str) else None
         if region is None or not _REGION.match(region):
@@ -136,17 +137,19 @@ def read_regions(value: object, pointer: str, problems: Problems) -> frozenset[s
                 "地域は JP や JP-13 のような ISO 3166 のコードで指定してください。",
                 "A region must be an ISO 3166 code such as JP or JP-13.",
             )
-        else:
+            regions = None
+        elif regions is not None:
             regions.add(region)
-    return frozenset(regions)
+    return None if regions is None else frozenset(regions)
 
 
 def read_diseases(value: object, pointer: str, problems: Problems) -> tuple[str, ...] | None:
-    """ICD-10 codes, blocks or chapters in canonical form, each once, sorted."""
+    """ICD-10 codes, blocks or chapters in canonical form, each once, sorted; None if any is invalid."""
     items = read_list(value, pointer, problems)
     if items is None:
         return None
     codes = set()
+    valid = True
     for index, item in enumerate(items):
         try:
             if not isinstance(item, str):
@@ -159,7 +162,8 @@ def read_diseases(value: object, pointer: str, problems: Problems) -> tuple[str,
                 "C34、C34.1、C30-C39、II のように指定してください。",
                 str(error) + ".",
             )
-    return tuple(sorted(codes))
+            valid = False
+    return tuple(sorted(codes)) if valid else None
 
 
 def read_months(value: object, pointer: str, problems: Problems) -> int | None:

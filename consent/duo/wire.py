@@ -116,10 +116,10 @@ def _consent(value: object, pointer: str, problems: Problems) -> ConsentTerms | 
     if body.get("permission") is not None:
         permission = _term(body["permission"], child(pointer, "permission"), problems, TermKind.PERMISSION)
     consented_at = _optional(body, "consented_at", pointer, problems, f.read_date)
-    diseases = f.read_diseases(body.get("diseases", []), child(pointer, "diseases"), problems) or ()
+    diseases = f.read_diseases(body.get("diseases", []), child(pointer, "diseases"), problems)
     modifiers = _modifiers(body.get("modifiers", []), child(pointer, "modifiers"), problems)
     parameters = _parameters(body.get("parameters", {}), child(pointer, "parameters"), modifiers, problems)
-    if permission is not None and permission.shorthand == "DS" and not diseases:
+    if permission is not None and permission.shorthand == "DS" and diseases == ():
         problems.add(
             child(pointer, "diseases"),
             "病気を限った研究 DS には、対象の病気を1つ以上指定してください。",
@@ -131,7 +131,7 @@ def _consent(value: object, pointer: str, problems: Problems) -> ConsentTerms | 
             f"病気を指定できるのは DS のときだけです。今は {permission.shorthand} です。",
             f"Diseases apply only to DS, not to {permission.shorthand}.",
         )
-    if len(problems.items) > start or consented_at is None or parameters is None:
+    if len(problems.items) > start or consented_at is None or parameters is None or diseases is None:
         return None
     return ConsentTerms(
         permission=permission,
@@ -179,7 +179,8 @@ def _parameters(value: object, pointer: str, modifiers: list[Term], problems: Pr
                 f"{code} has a parameter but is not among the modifiers.",
             )
     for term in modifiers:
-        if term.parameter is not None and term.parameter.required and not values[term.shorthand]:
+        # Only a blank value is "missing"; an invalid one was reported by its reader already.
+        if term.parameter is not None and term.parameter.required and raw.get(term.shorthand) in (None, [], ""):
             problems.add(
                 child(pointer, term.shorthand),
                 f"{term} には値が必要です。{_PARAMETER_HINT_JA[term.parameter.kind]}で指定してください。",
@@ -225,8 +226,8 @@ def _purpose(value: object, pointer: str, problems: Problems) -> ResearchPurpose
     kind = _optional(body, "type", pointer, problems, _purpose_type)
     at = _optional(body, "at", pointer, problems, f.read_date)
     flags = {name: _optional(body, name, pointer, problems, f.read_bool) for name in _FLAGS}
-    diseases = f.read_diseases(body.get("diseases", []), child(pointer, "diseases"), problems) or ()
-    if kind is PurposeType.DS and not diseases:
+    diseases = f.read_diseases(body.get("diseases", []), child(pointer, "diseases"), problems)
+    if kind is PurposeType.DS and diseases == ():
         problems.add(
             child(pointer, "diseases"),
             "DS の目的には対象の病気を1つ以上指定してください。",
@@ -245,7 +246,7 @@ def _purpose(value: object, pointer: str, problems: Problems) -> ResearchPurpose
     user = f.read_optional_text(body.get("user"), child(pointer, "user"), problems)
     project = f.read_optional_text(body.get("project"), child(pointer, "project"), problems)
     institution = f.read_optional_text(body.get("institution"), child(pointer, "institution"), problems)
-    if len(problems.items) > start or kind is None or at is None or None in flags.values():
+    if len(problems.items) > start or kind is None or at is None or diseases is None or None in flags.values():
         return None
     return ResearchPurpose(
         type=kind,

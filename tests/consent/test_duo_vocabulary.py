@@ -26,7 +26,9 @@ def test_it_keeps_curie_label_and_parent_of_a_term():
     assert hmb.parents == ("DUO:0000042",)
 
 
-@pytest.mark.parametrize(("shorthand", "curie"), [("HMB", "DUO:0000006"), ("DS", "DUO:0000007"), ("GRU", "DUO:0000042")])
+@pytest.mark.parametrize(
+    ("shorthand", "curie"), [("HMB", "DUO:0000006"), ("DS", "DUO:0000007"), ("GRU", "DUO:0000042")]
+)
 def test_it_accepts_shorthand_and_curie_for_the_same_permission(shorthand: str, curie: str):
     assert vocabulary().permission(shorthand) is vocabulary().permission(curie)
 
