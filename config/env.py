@@ -37,9 +37,7 @@ def _raw(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     return env.get(name)
 
 
-def env_str(
-    name: str, default: str | _Missing = MISSING, *, environ: Mapping[str, str] | None = None
-) -> str:
+def env_str(name: str, default: str | _Missing = MISSING, *, environ: Mapping[str, str] | None = None) -> str:
     value = _raw(name, environ)
     if value is None or value == "":
         if isinstance(default, _Missing):
@@ -82,9 +80,7 @@ def env_int(
     return number
 
 
-def env_list(
-    name: str, default: list[str] | None = None, *, environ: Mapping[str, str] | None = None
-) -> list[str]:
+def env_list(name: str, default: list[str] | None = None, *, environ: Mapping[str, str] | None = None) -> list[str]:
     value = _raw(name, environ)
     if value is None or value.strip() == "":
         return list(default or [])
@@ -94,9 +90,7 @@ def env_list(
     return items
 
 
-def env_choice(
-    name: str, choices: tuple[str, ...], default: str, *, environ: Mapping[str, str] | None = None
-) -> str:
+def env_choice(name: str, choices: tuple[str, ...], default: str, *, environ: Mapping[str, str] | None = None) -> str:
     value = env_str(name, default, environ=environ)
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")

@@ -128,9 +128,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # A database cache is shared by every process, so rate limits and lockouts hold across workers.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mamori_cache"}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mamori_cache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -249,9 +247,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_celery_dir / "processed"),
         "store_processed": False,
     }
-CELERY_RESULT_BACKEND = env_str(
-    "CELERY_RESULT_BACKEND", REDIS_URL or f"file://{(_celery_dir / 'results').as_posix()}"
-)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or f"file://{(_celery_dir / 'results').as_posix()}")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -267,9 +263,7 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
     },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -42,9 +42,7 @@ def person_for_user(user: User, person_id: object | None = None, *, scope: str =
 
 
 def active_proxy_for(user: User, person_id: object) -> Proxy | None:
-    return (
-        Proxy.objects.active().select_related("person").filter(proxy_user=user, person_id=_uuid(person_id)).first()
-    )
+    return Proxy.objects.active().select_related("person").filter(proxy_user=user, person_id=_uuid(person_id)).first()
 
 
 def proxy_granted_by(user: User, proxy_id: object) -> Proxy:

@@ -21,7 +21,9 @@ class ClearIdentifier:
 
 def person_by_identifier(system: str, value: str) -> Person | None:
     identifier = (
-        Identifier.objects.select_related("person").filter(system=system, blind_index=blind_index(system, value)).first()
+        Identifier.objects.select_related("person")
+        .filter(system=system, blind_index=blind_index(system, value))
+        .first()
     )
     return identifier.person if identifier else None
 

@@ -6,11 +6,13 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
 from django.urls import reverse
 
+from phr.models import User
 from phr.selectors import is_staff_user
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        if is_staff_user(request.user) and not hasattr(request.user, "person"):
+        user = request.user
+        if isinstance(user, User) and is_staff_user(user) and not hasattr(user, "person"):
             return reverse("portal:staff_home")
         return super().get_login_redirect_url(request)

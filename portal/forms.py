@@ -20,13 +20,12 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _validate_birth_date(value: date) -> date:
+def _validate_birth_date(value: date) -> None:
     today = timezone.localdate()
     if value > today:
         raise forms.ValidationError(_("The birth date cannot be in the future."))
     if value.year < today.year - 130:
         raise forms.ValidationError(_("Check the birth date."))
-    return value
 
 
 class PersonProfileFields(forms.Form):
@@ -35,9 +34,7 @@ class PersonProfileFields(forms.Form):
     family_name_kana = forms.CharField(label=_("Family name (kana)"), max_length=100, required=False)
     given_name_kana = forms.CharField(label=_("Given name (kana)"), max_length=100, required=False)
     birth_date = forms.DateField(label=_("Birth date"), widget=DateInput, validators=[_validate_birth_date])
-    prefecture = forms.ChoiceField(
-        label=_("Prefecture"), choices=[("", "—"), *PREFECTURE_CHOICES], required=False
-    )
+    prefecture = forms.ChoiceField(label=_("Prefecture"), choices=[("", "—"), *PREFECTURE_CHOICES], required=False)
 
     def person_fields(self) -> dict[str, Any]:
         own = set(PersonProfileFields.base_fields)

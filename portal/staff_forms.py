@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from django import forms
@@ -27,12 +28,15 @@ class GrantProxyForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        systems = [(settings.MAMORI_LINKAGE_SYSTEM, _("National linkage id"))]
+        systems: list[tuple[str, str]] = [(settings.MAMORI_LINKAGE_SYSTEM, str(_("National linkage id")))]
         systems += [
             (org.patient_number_system, org.name)
             for org in Organisation.objects.exclude(patient_number_system=None).order_by("name")
+            if org.patient_number_system
         ]
-        self.fields["identifier_system"].choices = systems
+        field = self.fields["identifier_system"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = systems
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -56,7 +60,5 @@ class GrantProxyForm(forms.Form):
             "scope": data["scope"],
             "legal_basis": data["legal_basis"],
             "evidence": data["evidence"],
-            "valid_until": timezone.make_aware(timezone.datetime.combine(until, timezone.datetime.min.time()))
-            if until
-            else None,
+            "valid_until": timezone.make_aware(datetime.combine(until, time.min)) if until else None,
         }

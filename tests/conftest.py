@@ -25,7 +25,7 @@ def requires_postgres() -> pytest.MarkDecorator:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -41,28 +41,28 @@ def make_citizen(email: str, family: str, given: str, birth: date = date(1980, 4
 
 
 @pytest.fixture
-def alice(db) -> Person:  # type: ignore[no-untyped-def]
+def alice(db) -> Person:
     return make_citizen("alice@example.test", "佐藤", "花子")
 
 
 @pytest.fixture
-def bob(db) -> Person:  # type: ignore[no-untyped-def]
+def bob(db) -> Person:
     return make_citizen("bob@example.test", "鈴木", "一郎", date(1975, 6, 30))
 
 
 @pytest.fixture
-def carol(db) -> User:  # type: ignore[no-untyped-def]
+def carol(db) -> User:
     """A user with no person record of her own: a parent or an attorney."""
     return make_user("carol@example.test")
 
 
 @pytest.fixture
-def operator(db) -> Organisation:  # type: ignore[no-untyped-def]
+def operator(db) -> Organisation:
     return services.create_organisation(name="運営機構", kind=OrganisationKind.PUBLIC, actor=None, is_operator=True)
 
 
 @pytest.fixture
-def hospital(db) -> Organisation:  # type: ignore[no-untyped-def]
+def hospital(db) -> Organisation:
     return services.create_organisation(
         name="東都大学病院", kind=OrganisationKind.HOSPITAL, actor=None, patient_number_system="urn:oid:1.2.392.1"
     )
@@ -106,9 +106,8 @@ def sign_in_with_totp(client: Client, email: str) -> None:
     assert response.status_code == 302, response.content[:500]
 
 
-
 @pytest.fixture(autouse=True)
-def _clear_cache(request: pytest.FixtureRequest, settings):  # type: ignore[no-untyped-def]
+def _clear_cache(request: pytest.FixtureRequest, settings):
     """Rate limits and used TOTP codes live in the cache. A Redis cache outlives every test; the database
     cache outlives transactional tests (flush leaves its table alone). Clear both after such tests."""
     yield

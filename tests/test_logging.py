@@ -25,7 +25,11 @@ def test_query_strings_and_request_objects_are_cut() -> None:
     logger = logging.getLogger("mamori.test.redact")
     logger.addHandler(_handler(stream))
     try:
-        logger.warning("Not Found: %s", "/api/v1/decisions?identifier=urn:h1|12345", extra={"request": "GET /x?identifier=urn:h1|12345"})
+        logger.warning(
+            "Not Found: %s",
+            "/api/v1/decisions?identifier=urn:h1|12345",
+            extra={"request": "GET /x?identifier=urn:h1|12345"},
+        )
     finally:
         logger.handlers.clear()
     line = json.loads(stream.getvalue())

@@ -18,9 +18,10 @@ MAX_ITEMS = 500
 MAX_TEXT = 200
 MAX_MONTHS = 1200
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
-_MONTHS = re.compile(r"^P(?:(\d{1,4})Y)?(?:(\d{1,5})M)?$")
+# ASCII digits only, matched whole: \d and $ would let full-width digits and a trailing newline through.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+_MONTHS = re.compile(r"P(?:([0-9]{1,4})Y)?(?:([0-9]{1,5})M)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def read_bool(value: object, pointer: str, problems: Problems) -> bool | None:
 
 
 def read_date(value: object, pointer: str, problems: Problems) -> date | None:
-    if isinstance(value, str) and _DATE.match(value):
+    if isinstance(value, str) and _DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -128,19 +129,20 @@ def read_regions(value: object, pointer: str, problems: Problems) -> frozenset[s
     items = read_list(value, pointer, problems)
     if items is None:
         return None
-    regions: set[str] | None = set()
+    regions = set()
+    valid = True
     for index, item in enumerate(items):
-        region = item.strip().upper() if isinstance(item, str) else None
-        if region is None or not _REGION.match(region):
+        region = item.strip().upper() if isinstance(item, str) else ""
+        if _REGION.fullmatch(region):
+            regions.add(region)
+        else:
             problems.add(
                 child(pointer, index),
                 "地域は JP や JP-13 のような ISO 3166 のコードで指定してください。",
                 "A region must be an ISO 3166 code such as JP or JP-13.",
             )
-            regions = None
-        elif regions is not None:
-            regions.add(region)
-    return None if regions is None else frozenset(regions)
+            valid = False
+    return frozenset(regions) if valid else None
 
 
 def read_diseases(value: object, pointer: str, problems: Problems) -> tuple[str, ...] | None:
@@ -171,7 +173,7 @@ def read_months(value: object, pointer: str, problems: Problems) -> int | None:
     months: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         months = value
-    elif isinstance(value, str) and (found := _MONTHS.match(value.strip().upper())) and any(found.groups()):
+    elif isinstance(value, str) and (found := _MONTHS.fullmatch(value.strip().upper())) and any(found.groups()):
         months = int(found.group(1) or 0) * 12 + int(found.group(2) or 0)
     if months is not None and 1 <= months <= MAX_MONTHS:
         return months

@@ -95,17 +95,32 @@ def _citizen(
     return person
 
 
-def _special_person(number: int, *, family: tuple[str, str], given: tuple[str, str, str], birth: date,
-                    hospitals: list[Organisation], report: SeedReport) -> Person:
+def _special_person(
+    number: int,
+    *,
+    family: tuple[str, str],
+    given: tuple[str, str, str],
+    birth: date,
+    hospitals: list[Organisation],
+    report: SeedReport,
+) -> Person:
     """A child or an elder: no login of their own; someone acts for them."""
     existing = person_by_identifier(settings.MAMORI_LINKAGE_SYSTEM, _linkage_id(number))
     if existing is not None:
         return existing
     person = services.create_person(
-        family_name=family[0], family_name_kana=family[1], given_name=given[0], given_name_kana=given[1],
-        sex=given[2], birth_date=birth, prefecture="13", actor=None,
+        family_name=family[0],
+        family_name_kana=family[1],
+        given_name=given[0],
+        given_name_kana=given[1],
+        sex=given[2],
+        birth_date=birth,
+        prefecture="13",
+        actor=None,
     )
-    services.link_identifier(person=person, system=settings.MAMORI_LINKAGE_SYSTEM, value=_linkage_id(number), actor=None)
+    services.link_identifier(
+        person=person, system=settings.MAMORI_LINKAGE_SYSTEM, value=_linkage_id(number), actor=None
+    )
     services.link_identifier(
         person=person, system=hospitals[0].patient_number_system or "", value=f"{80_000_000 + number}", actor=None
     )
@@ -125,7 +140,7 @@ def _proxy(person: Person, proxy_user: User, *, scope: str, basis: str, evidence
 @transaction.atomic
 def seed_demo() -> SeedReport:
     report = SeedReport()
-    rng = random.Random(20261121)  # noqa: S311 (demo data, not security)
+    rng = random.Random(20261121)
     hospitals = [
         _organisation(name, en, OrganisationKind.HOSPITAL, report, patient_number_system=system)
         for name, en, system in data.HOSPITALS
@@ -146,18 +161,38 @@ def seed_demo() -> SeedReport:
     citizens = [_citizen(number, rng, hospitals, report) for number in range(1, CITIZENS - 1)]
     today = date.today()
     child = _special_person(
-        CITIZENS - 1, family=data.FAMILY_NAMES[1], given=("陽向", "ヒナタ", "male"),
-        birth=today.replace(year=today.year - 8, day=1), hospitals=hospitals, report=report,
+        CITIZENS - 1,
+        family=data.FAMILY_NAMES[1],
+        given=("陽向", "ヒナタ", "male"),
+        birth=today.replace(year=today.year - 8, day=1),
+        hospitals=hospitals,
+        report=report,
     )
     elder = _special_person(
-        CITIZENS, family=data.FAMILY_NAMES[4], given=("トメ", "トメ", "female"),
-        birth=date(1936, 5, 5), hospitals=hospitals, report=report,
+        CITIZENS,
+        family=data.FAMILY_NAMES[4],
+        given=("トメ", "トメ", "female"),
+        birth=date(1936, 5, 5),
+        hospitals=hospitals,
+        report=report,
     )
     parent_user = citizens[0].user
     assert parent_user is not None
-    _proxy(child, parent_user, scope=ProxyScope.MANAGE_CONSENT, basis=LegalBasis.PARENTAL,
-           evidence="戸籍謄本で親子関係を確認 (family register checked at the counter)", report=report)
+    _proxy(
+        child,
+        parent_user,
+        scope=ProxyScope.MANAGE_CONSENT,
+        basis=LegalBasis.PARENTAL,
+        evidence="戸籍謄本で親子関係を確認 (family register checked at the counter)",
+        report=report,
+    )
     attorney = _user(f"attorney@{domain}", report)
-    _proxy(elder, attorney, scope=ProxyScope.MANAGE_CONSENT, basis=LegalBasis.ATTORNEY,
-           evidence="公正証書による任意代理契約を確認 (notarised power of attorney checked)", report=report)
+    _proxy(
+        elder,
+        attorney,
+        scope=ProxyScope.MANAGE_CONSENT,
+        basis=LegalBasis.ATTORNEY,
+        evidence="公正証書による任意代理契約を確認 (notarised power of attorney checked)",
+        report=report,
+    )
     return report

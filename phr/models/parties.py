@@ -67,9 +67,7 @@ class Person(models.Model):
     """A citizen (本人: the data subject) whose records and choices Mamori holds."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.OneToOneField(
-        "phr.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
-    )
+    user = models.OneToOneField("phr.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="person")
     family_name = models.CharField(_("family name"), max_length=100)
     given_name = models.CharField(_("given name"), max_length=100)
     family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
@@ -188,9 +186,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique_role")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique_role")]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} @ {self.organisation}"

@@ -7,7 +7,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +17,10 @@ from phr import selectors, services
 from phr.access import active_proxy_for, own_person, proxy_granted_by
 from phr.models import Person, Proxy
 from portal.forms import ProfileForm, ProfileSetupForm
+from portal.http import AuthenticatedRequest
 
 
-def _dashboard_context(request: HttpRequest, person: Person) -> dict[str, object]:
+def _dashboard_context(request: AuthenticatedRequest, person: Person) -> dict[str, object]:
     return {
         "person": person,
         "identifiers": selectors.identifiers_of(person),
@@ -32,7 +33,7 @@ def _dashboard_context(request: HttpRequest, person: Person) -> dict[str, object
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     person = own_person(request.user)
     acting_for = list(selectors.proxies_acting_for(request.user))
     if person is None and not acting_for:
@@ -50,12 +51,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dependent_dashboard(request: HttpRequest, person_id: str) -> HttpResponse:
+def dependent_dashboard(request: AuthenticatedRequest, person_id: str) -> HttpResponse:
     """A proxy's view of a dependent's dashboard, under a "viewing for" banner; every view is logged."""
     proxy = active_proxy_for(request.user, person_id)
     if proxy is None:
-        from django.http import Http404
-
         raise Http404
     person = proxy.person
     services.record_audit(actor=request.user, person=person, action="proxy.viewed", proxy=str(proxy.id))
@@ -65,7 +64,7 @@ def dependent_dashboard(request: HttpRequest, person_id: str) -> HttpResponse:
 
 
 @login_required
-def profile_setup(request: HttpRequest) -> HttpResponse:
+def profile_setup(request: AuthenticatedRequest) -> HttpResponse:
     if own_person(request.user) is not None:
         return redirect("portal:dashboard")
     form = ProfileSetupForm(request.POST or None)
@@ -77,7 +76,7 @@ def profile_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
     person = own_person(request.user)
     if person is None:
         return redirect("portal:profile_setup")
@@ -94,13 +93,13 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def revoke_proxy(request: HttpRequest, proxy_id: str) -> HttpResponse:
+def revoke_proxy(request: AuthenticatedRequest, proxy_id: str) -> HttpResponse:
     # Authorise before asking for the password again, so a stranger learns nothing but "not found".
     return _revoke_proxy(request, proxy=proxy_granted_by(request.user, proxy_id))
 
 
 @reauthentication_required
-def _revoke_proxy(request: HttpRequest, *, proxy: Proxy) -> HttpResponse:
+def _revoke_proxy(request: AuthenticatedRequest, *, proxy: Proxy) -> HttpResponse:
     services.revoke_proxy(proxy=proxy, actor=request.user)
     messages.success(request, _("%(name)s can no longer act for you.") % {"name": proxy.proxy_user.email})
     return redirect("portal:dashboard")

@@ -6,7 +6,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -15,10 +15,11 @@ from phr import selectors, services
 from phr.errors import PartyError
 from phr.models import User
 from phr.models.parties import Role
+from portal.http import AuthenticatedRequest
 from portal.staff_forms import GrantProxyForm
 
 
-def _require_staff(request: HttpRequest) -> None:
+def _require_staff(request: AuthenticatedRequest) -> None:
     if not selectors.is_staff_user(request.user):
         raise PermissionDenied
 
@@ -28,7 +29,7 @@ def _has_role(user: User, role: str) -> bool:
 
 
 @login_required
-def staff_home(request: HttpRequest) -> HttpResponse:
+def staff_home(request: AuthenticatedRequest) -> HttpResponse:
     _require_staff(request)
     memberships = list(selectors.memberships_of(request.user))
     return render(
@@ -42,9 +43,11 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def staff_mfa_required(request: HttpRequest) -> HttpResponse:
+def staff_mfa_required(request: AuthenticatedRequest) -> HttpResponse:
     next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = ""
     return render(
         request,
@@ -54,7 +57,7 @@ def staff_mfa_required(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def grant_proxy(request: HttpRequest) -> HttpResponse:
+def grant_proxy(request: AuthenticatedRequest) -> HttpResponse:
     """An operator administrator records a proxy after checking its evidence (paper or counter)."""
     _require_staff(request)
     if not _has_role(request.user, Role.OPERATOR_ADMIN):

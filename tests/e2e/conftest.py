@@ -24,8 +24,13 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 # ordinary synchronous calls, so the async-safety guard does not apply here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-VIEWPORTS = {
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+VIEWPORTS: dict[str, dict[str, Any]] = {
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
     "desktop": {"viewport": {"width": 1280, "height": 900}},
 }
 
@@ -72,7 +77,7 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.arrived:
             self.messages.append(message_from_bytes(envelope.original_content))
             self.arrived.notify_all()
@@ -113,7 +118,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def mailbox(settings) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
+def mailbox(settings) -> Iterator[Mailbox]:
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=_free_port())
     controller.start()
@@ -126,7 +131,7 @@ def mailbox(settings) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def screenshot(page: Any, viewport_name: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def screenshot(page: Any, viewport_name: str, request: pytest.FixtureRequest):
     """Keep a screenshot of each step as a test artefact (test-artifacts/screens/)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     test_name = re.sub(r"[^a-z0-9_]+", "_", request.node.originalname.lower())

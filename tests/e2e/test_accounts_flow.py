@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import Page, expect
 
@@ -68,7 +69,7 @@ def test_sign_up_confirm_sign_in_enrol_totp_and_switch_language(
     screenshot("totp")
     page.fill("#id_code", _code(secret))
     page.locator("form:has(#id_code) [type=submit]").click()
-    assert User.objects.get(email=EMAIL).authenticator_set.filter(type="totp").exists()
+    assert Authenticator.objects.filter(user__email=EMAIL, type=Authenticator.Type.TOTP).exists()
 
     page.locator("nav form[action$='/accounts/logout/'] [type=submit]").click()
     page.goto(f"{base}/me/")
@@ -115,7 +116,9 @@ def test_the_dashboard_has_no_serious_accessibility_violations(page: Page, live_
 
     user = User.objects.create_user(email=EMAIL, password=PASSWORD)
     EmailAddress.objects.create(user=user, email=EMAIL, verified=True, primary=True)
-    person = services.create_person(user=user, family_name="田中", given_name="美咲", birth_date=__import__("datetime").date(1990, 2, 3))
+    person = services.create_person(
+        user=user, family_name="田中", given_name="美咲", birth_date=__import__("datetime").date(1990, 2, 3)
+    )
     services.link_identifier(person=person, system="urn:mamori:linkage-id", value="MMR0000077", actor=None)
     _sign_in(page, live_server.url)
     expect(page).to_have_url(f"{live_server.url}/me/")

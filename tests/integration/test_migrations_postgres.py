@@ -28,6 +28,7 @@ def test_migrations_reverse_and_reapply_on_postgres() -> None:
         cursor.execute("SELECT to_regclass('phr_identifier')")
         assert cursor.fetchone() == ("phr_identifier",)
         cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE conname IN ('identifier_unique_per_system', 'proxy_valid_until_after_from')"
+            "SELECT conname FROM pg_constraint WHERE conname IN (%s, %s)",
+            ["identifier_unique_per_system", "proxy_valid_until_after_from"],
         )
         assert len(cursor.fetchall()) == 2

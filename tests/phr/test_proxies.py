@@ -11,11 +11,12 @@ from django.utils import timezone
 from phr import services
 from phr.access import person_for_user
 from phr.errors import ProxyNotAllowed
-from phr.models import AuditEvent, Person, User
+from phr.models import AuditEvent, Person, Proxy, User
 from phr.models.parties import LegalBasis, ProxyScope
 
 
-def grant(person: Person, user: User, **kwargs) -> object:
+def grant(person: Person, user: User | None, **kwargs) -> Proxy:
+    assert user is not None
     defaults = {
         "scope": ProxyScope.VIEW,
         "legal_basis": LegalBasis.ATTORNEY,
@@ -56,6 +57,7 @@ def test_a_proxy_that_has_not_started_can_do_nothing(alice: Person, carol: User)
 
 def test_a_revoked_proxy_can_do_nothing(alice: Person, carol: User) -> None:
     proxy = grant(alice, carol)
+    assert alice.user is not None
     services.revoke_proxy(proxy=proxy, actor=alice.user)
     with pytest.raises(Http404):
         person_for_user(carol, alice.pk)
@@ -63,6 +65,7 @@ def test_a_revoked_proxy_can_do_nothing(alice: Person, carol: User) -> None:
 
 
 def test_a_stranger_gets_not_found_for_someone_else(alice: Person, bob: Person) -> None:
+    assert bob.user is not None
     with pytest.raises(Http404):
         person_for_user(bob.user, alice.pk)
     with pytest.raises(Http404):

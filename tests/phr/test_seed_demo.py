@@ -43,7 +43,9 @@ def test_it_makes_the_demo_population(seeded: dict[str, int]) -> None:
 
 
 def test_every_citizen_has_a_linkage_id_and_one_to_three_patient_numbers(seeded: dict[str, int]) -> None:
-    hospital_systems = set(Organisation.objects.exclude(patient_number_system=None).values_list("patient_number_system", flat=True))
+    hospital_systems = set(
+        Organisation.objects.exclude(patient_number_system=None).values_list("patient_number_system", flat=True)
+    )
     for person in Person.objects.prefetch_related("identifiers"):
         systems = [i.system for i in person.identifiers.all()]
         assert settings.MAMORI_LINKAGE_SYSTEM in systems
@@ -58,14 +60,18 @@ def test_running_it_again_changes_nothing(seeded: dict[str, int]) -> None:
 
 
 def test_the_demo_logins_work(seeded: dict[str, int], client: Client) -> None:
-    response = client.post("/accounts/login/", {"login": f"citizen01@{data.EMAIL_DOMAIN}", "password": data.DEMO_PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"login": f"citizen01@{data.EMAIL_DOMAIN}", "password": data.DEMO_PASSWORD}
+    )
     assert response.status_code == 302
     page = client.get("/me/").content.decode()
     assert "陽向" in page  # the parent sees the child they act for
 
 
 def test_demo_staff_complete_mfa_with_the_printed_code(seeded: dict[str, int], client: Client) -> None:
-    response = client.post("/accounts/login/", {"login": f"reviewer@{data.EMAIL_DOMAIN}", "password": data.DEMO_PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"login": f"reviewer@{data.EMAIL_DOMAIN}", "password": data.DEMO_PASSWORD}
+    )
     assert response["Location"].startswith("/accounts/2fa/authenticate")
     code = io.StringIO()
     call_command("demo_logins", "--code", stdout=code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core import mail
 from django.test import Client
@@ -37,7 +38,7 @@ def test_a_failure_says_the_same_for_an_unknown_account(client: Client, alice: P
     assert page(known.content.decode()) == page(unknown.content.decode())
 
 
-def _signup(client: Client, email: str, password: str) -> object:
+def _signup(client: Client, email: str, password: str) -> Any:
     return client.post(
         "/accounts/signup/",
         {

@@ -45,8 +45,12 @@ def test_each_request_extends_the_idle_deadline(client: Client, alice: Person, s
 
 def test_revoking_a_proxy_asks_for_the_password_again(client: Client, alice: Person, carol: User, settings) -> None:
     proxy = services.grant_proxy(
-        person=alice, proxy_user=carol, scope=ProxyScope.VIEW, legal_basis=LegalBasis.ATTORNEY,
-        evidence="deed", actor=None,
+        person=alice,
+        proxy_user=carol,
+        scope=ProxyScope.VIEW,
+        legal_basis=LegalBasis.ATTORNEY,
+        evidence="deed",
+        actor=None,
     )
     sign_in(client, alice.user.email)
     session = client.session
@@ -65,10 +69,16 @@ def test_revoking_a_proxy_asks_for_the_password_again(client: Client, alice: Per
     assert proxy.revoked_at is not None
 
 
-def test_nobody_revokes_a_proxy_on_someone_elses_record(client: Client, alice: Person, bob: Person, carol: User) -> None:
+def test_nobody_revokes_a_proxy_on_someone_elses_record(
+    client: Client, alice: Person, bob: Person, carol: User
+) -> None:
     proxy = services.grant_proxy(
-        person=alice, proxy_user=carol, scope=ProxyScope.VIEW, legal_basis=LegalBasis.ATTORNEY,
-        evidence="deed", actor=None,
+        person=alice,
+        proxy_user=carol,
+        scope=ProxyScope.VIEW,
+        legal_basis=LegalBasis.ATTORNEY,
+        evidence="deed",
+        actor=None,
     )
     sign_in(client, bob.user.email)
     assert client.post(f"/me/proxies/{proxy.pk}/revoke/").status_code == 404

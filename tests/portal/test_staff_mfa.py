@@ -63,6 +63,7 @@ def test_a_reviewer_cannot_record_proxies(client: Client, dave: User) -> None:
 def test_an_operator_admin_records_a_proxy_found_by_identifier(
     client: Client, erin: User, alice: Person, carol: User, hospital: Organisation
 ) -> None:
+    assert hospital.patient_number_system is not None
     services.link_identifier(person=alice, system=hospital.patient_number_system, value="778899", actor=None)
     sign_in_with_totp(client, erin.email)
     response = client.post(
