@@ -1,0 +1,63 @@
+"""The citizen dashboard: own record, a dependent's record through a proxy (logged), nobody else's."""
+
+from __future__ import annotations
+
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
+
+from phr import services
+from phr.models import AuditEvent, Person, User
+from phr.models.parties import LegalBasis, ProxyScope
+from tests.conftest import make_citizen, sign_in
+
+
+def _grant(person: Person, user: User | None) -> None:
+    assert user is not None
+    services.grant_proxy(
+        person=person,
+        proxy_user=user,
+        scope=ProxyScope.VIEW,
+        legal_basis=LegalBasis.ATTORNEY,
+        evidence="deed checked",
+        actor=None,
+    )
+
+
+def test_the_owner_sees_profile_identifiers_and_proxies(client: Client, alice: Person, carol: User) -> None:
+    services.link_identifier(person=alice, system="urn:mamori:linkage-id", value="MMR0000001", actor=None)
+    _grant(alice, carol)
+    sign_in(client, alice.user.email)
+    page = client.get("/me/").content.decode()
+    assert "佐藤" in page
+    assert "MMR0000001" in page
+    assert carol.email in page
+
+
+def test_the_dashboard_query_count_does_not_grow_with_proxies_and_identifiers(
+    client: Client, alice: Person, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    for n in range(5):
+        services.link_identifier(person=alice, system=f"urn:h{n}", value=f"P{n}", actor=None)
+        _grant(alice, make_citizen(f"proxy{n}@example.test", "山田", f"{n}").user)
+    sign_in(client, alice.user.email)
+    with django_assert_max_num_queries(25):
+        assert client.get("/me/").status_code == 200
+
+
+def test_a_proxy_sees_the_dependent_under_a_banner_and_the_view_is_logged(
+    client: Client, alice: Person, carol: User
+) -> None:
+    _grant(alice, carol)
+    sign_in(client, carol.email)
+    response = client.get(f"/people/{alice.pk}/")
+    assert response.status_code == 200
+    assert "佐藤" in response.content.decode()
+    event = AuditEvent.objects.get(person=alice, action="proxy.viewed")
+    assert event.actor == carol
+
+
+def test_nobody_else_reaches_a_persons_dashboard(client: Client, alice: Person, bob: Person) -> None:
+    sign_in(client, bob.user.email)
+    assert client.get(f"/people/{alice.pk}/").status_code == 404
+    assert client.get("/people/not-a-uuid/").status_code == 404
+    assert not AuditEvent.objects.filter(person=alice, action="proxy.viewed").exists()
