@@ -164,6 +164,7 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Mamori"
 MFA_ADAPTER = "portal.mfa_adapter.MFAAdapter"
+MFA_FORMS = {"add_webauthn": "portal.mfa_forms.AddWebAuthnForm"}
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # Sessions: an idle timeout (renewed on every request) and an absolute one (portal middleware).

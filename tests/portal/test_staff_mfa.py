@@ -79,3 +79,10 @@ def test_an_operator_admin_records_a_proxy_found_by_identifier(
     )
     assert response.status_code == 302
     assert alice.proxies.get().proxy_user == carol
+
+
+def test_the_security_key_form_is_labelled_in_japanese(client: Client, alice: Person) -> None:
+    sign_in(client, alice.user.email)
+    client.post("/accounts/reauthenticate/", {"password": "correct horse battery staple"})
+    page = client.get("/accounts/2fa/webauthn/add/").content.decode()
+    assert 'for="id_name">このセキュリティキー（パスキー）の名前' in page
