@@ -24,5 +24,10 @@ app.conf.update(
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
+    # django-celery-beat's DatabaseScheduler copies these into its PeriodicTask table when beat starts.
+    beat_schedule={
+        # Hourly: queue a sync for every active FHIR connection not synced in the last day.
+        "phr.refresh_connections": {"task": "phr.refresh_connections", "schedule": 3600.0},
+    },
 )
 app.autodiscover_tasks()

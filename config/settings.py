@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.dev_secrets import development_secrets
 from config.env import env_bool, env_choice, env_int, env_list, env_str
+from consent.receipts.keys import SigningKeyError, development_signing_keys, parse_signing_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MAMORI_VAR_DIR", str(BASE_DIR / "var")))
@@ -41,10 +42,25 @@ else:
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
 
+# Consent receipts are signed with Ed25519: "kid:base64url-seed,..."; the first key signs, the others stay
+# published so older receipts remain verifiable (consent/receipts/keys.py).
+if DEBUG:
+    MAMORI_RECEIPT_SIGNING_KEYS = env_str(
+        "MAMORI_RECEIPT_SIGNING_KEYS", development_signing_keys(VAR_DIR / "dev-receipt-keys.json")
+    )
+else:
+    MAMORI_RECEIPT_SIGNING_KEYS = env_str("MAMORI_RECEIPT_SIGNING_KEYS")
+try:
+    parse_signing_keys(MAMORI_RECEIPT_SIGNING_KEYS)
+except SigningKeyError as _error:
+    raise ImproperlyConfigured(f"MAMORI_RECEIPT_SIGNING_KEYS: {_error}") from None
+
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 MAMORI_BASE_URL = env_str("MAMORI_BASE_URL", "http://127.0.0.1:8000")
 # The identifier system of the national linkage id (the person's key across data holders).
 MAMORI_LINKAGE_SYSTEM = env_str("MAMORI_LINKAGE_SYSTEM", "urn:mamori:linkage-id")
+# Largest FHIR upload (Bundle or NDJSON) accepted, in bytes; it is streamed to var/uploads/, never held in memory.
+MAMORI_UPLOAD_MAX_BYTES = env_int("MAMORI_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -240,12 +256,13 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _celery_dir = VAR_DIR / "celery"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "results"):
+    for sub in ("queue", "processed", "results", "control"):
         (_celery_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or f"file://{(_celery_dir / 'results').as_posix()}")

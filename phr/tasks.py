@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
+from django.db import OperationalError, connection
+
+from phr.records.tasks import process_upload_task  # noqa: F401  (registers records-in tasks with the worker)
 
 
 @shared_task(name="phr.ping", queue="default", acks_late=True)
@@ -13,3 +15,28 @@ def ping() -> dict[str, str]:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {"status": "ok"}
+
+
+@shared_task(
+    name="phr.sync_connection",
+    queue="sync",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def sync_connection(connection_id: str, run_id: str | None = None) -> str | None:
+    """Pull one connection's records (a queued run, or a new one). A second delivery of the same run is a no-op."""
+    from phr.fhir.sync import run_sync
+
+    run = run_sync(connection_id, run_id)
+    return None if run is None else run.status
+
+
+@shared_task(name="phr.refresh_connections", queue="default", acks_late=True)
+def refresh_connections() -> int:
+    """The scheduled refresh: queue a sync for each active connection not synced in the last day."""
+    from phr.fhir.services import request_due_refreshes
+
+    return request_due_refreshes()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import citizen, public, staff
+from portal.views import choices, citizen, connections, public, receipts, records, staff, staff_regimes
 
 app_name = "portal"
 
@@ -11,7 +11,46 @@ urlpatterns = [
     path("me/profile/", citizen.profile_edit, name="profile_edit"),
     path("me/proxies/<str:proxy_id>/revoke/", citizen.revoke_proxy, name="revoke_proxy"),
     path("people/<str:person_id>/", citizen.dependent_dashboard, name="dependent_dashboard"),
+    path("receipts/<str:receipt_id>/", receipts.receipt_detail, name="receipt_detail"),
+    path("receipts/<str:receipt_id>/download/", receipts.receipt_download, name="receipt_download"),
+    path("me/records/upload/", records.upload, name="records_upload"),
+    path("me/records/uploads/<str:run_id>/", records.upload_run, name="records_upload_run"),
+    path("me/records/delete/", records.delete_records, name="records_delete"),
+    path("people/<str:person_id>/records/upload/", records.upload, name="records_upload_for"),
+    path("me/connections/", connections.connection_list, name="connections"),
+    path("me/connections/callback/", connections.launch_callback, name="connection_callback"),
+    path("me/connections/connect/<str:endpoint_id>/", connections.connect, name="connect_endpoint"),
+    path("people/<str:person_id>/connections/", connections.connection_list, name="person_connections"),
+    path(
+        "people/<str:person_id>/connections/connect/<str:endpoint_id>/",
+        connections.connect,
+        name="person_connect_endpoint",
+    ),
+    path("connections/<str:connection_id>/sync/", connections.sync_now, name="connection_sync"),
+    path("connections/<str:connection_id>/status/", connections.sync_status, name="connection_status"),
+    path("connections/<str:connection_id>/disconnect/", connections.disconnect, name="connection_disconnect"),
+    path("me/choices/", choices.overview, name="choices"),
+    path("me/choices/opt-out/", choices.opt_out, name="choices_opt_out"),
+    path("me/choices/categories/<str:category>/<str:purpose_class>/", choices.category, name="choices_category"),
+    path("me/choices/terms/", choices.terms, name="choices_terms"),
+    path("me/choices/organisations/block/", choices.block, name="choices_block"),
+    path("me/choices/organisations/unblock/", choices.unblock, name="choices_unblock"),
+    path("me/choices/history/", choices.history, name="choices_history"),
+    path("people/<str:person_id>/choices/", choices.overview, name="person_choices"),
+    path("people/<str:person_id>/choices/opt-out/", choices.opt_out, name="person_choices_opt_out"),
+    path(
+        "people/<str:person_id>/choices/categories/<str:category>/<str:purpose_class>/",
+        choices.category,
+        name="person_choices_category",
+    ),
+    path("people/<str:person_id>/choices/terms/", choices.terms, name="person_choices_terms"),
+    path("people/<str:person_id>/choices/organisations/block/", choices.block, name="person_choices_block"),
+    path("people/<str:person_id>/choices/organisations/unblock/", choices.unblock, name="person_choices_unblock"),
+    path("people/<str:person_id>/choices/history/", choices.history, name="person_choices_history"),
     path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/connections/link/", connections.staff_link_patient, name="staff_link_patient"),
     path("staff/proxies/new/", staff.grant_proxy, name="staff_grant_proxy"),
+    path("staff/regimes/", staff_regimes.regime_list, name="staff_regimes"),
+    path("staff/regimes/new/", staff_regimes.regime_new_version, name="staff_regime_new"),
     path("security/staff-mfa/", staff.staff_mfa_required, name="staff_mfa_required"),
 ]

@@ -108,6 +108,7 @@ def test_production_starts_when_everything_is_supplied(tmp_path: Path) -> None:
             "DJANGO_SECRET_KEY": "k" * 60,
             "MAMORI_ENCRYPTION_KEYS": "k1:" + "A" * 43,
             "MAMORI_BLIND_INDEX_KEY": "B" * 43,
+            "MAMORI_RECEIPT_SIGNING_KEYS": "r1:" + "C" * 43,
             "DJANGO_ALLOWED_HOSTS": "mamori.example.jp",
         }
     )

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from phr import services
 from phr.demo import data
+from phr.demo.fhir import seed_fhir
 from phr.models import Organisation, Person, Proxy, User
 from phr.models.parties import LegalBasis, OrganisationKind, ProxyScope, Role
 from phr.selectors import person_by_identifier
@@ -195,4 +196,5 @@ def seed_demo() -> SeedReport:
         evidence="公正証書による任意代理契約を確認 (notarised power of attorney checked)",
         report=report,
     )
+    seed_fhir(hospitals, report)
     return report

@@ -1,4 +1,5 @@
 from phr.models.audit import AuditEvent
+from phr.models.fhir import Connection, FhirEndpoint
 from phr.models.keys import DataKey
 from phr.models.parties import (
     Identifier,
@@ -8,5 +9,28 @@ from phr.models.parties import (
     Proxy,
     User,
 )
+from phr.models.records import (
+    FhirResource,
+    FhirResourceVersion,
+    RecordDeletion,
+    ResourceIndex,
+    SyncRun,
+)
 
-__all__ = ["AuditEvent", "DataKey", "Identifier", "Membership", "Organisation", "Person", "Proxy", "User"]
+__all__ = [
+    "AuditEvent",
+    "Connection",
+    "DataKey",
+    "FhirEndpoint",
+    "FhirResource",
+    "FhirResourceVersion",
+    "Identifier",
+    "Membership",
+    "Organisation",
+    "Person",
+    "Proxy",
+    "RecordDeletion",
+    "ResourceIndex",
+    "SyncRun",
+    "User",
+]

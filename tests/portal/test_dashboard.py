@@ -61,3 +61,20 @@ def test_nobody_else_reaches_a_persons_dashboard(client: Client, alice: Person, 
     assert client.get(f"/people/{alice.pk}/").status_code == 404
     assert client.get("/people/not-a-uuid/").status_code == 404
     assert not AuditEvent.objects.filter(person=alice, action="proxy.viewed").exists()
+
+
+def test_the_dashboard_leads_to_hospitals_upload_and_deletion(client: Client, alice: Person) -> None:
+    sign_in(client, alice.user.email)
+    page = client.get("/me/").content.decode()
+    for path in ("/me/connections/", "/me/records/upload/", "/me/records/delete/"):
+        assert f'href="{path}"' in page
+        assert client.get(path).status_code in (200, 302)
+
+
+def test_a_proxy_is_led_to_the_dependents_pages_and_not_to_deletion(client: Client, alice: Person, carol: User) -> None:
+    _grant(alice, carol)
+    sign_in(client, carol.email)
+    page = client.get(f"/people/{alice.pk}/").content.decode()
+    assert f'href="/people/{alice.pk}/connections/"' in page
+    assert f'href="/people/{alice.pk}/records/upload/"' in page
+    assert 'href="/me/records/delete/"' not in page

@@ -86,3 +86,15 @@ def test_the_security_key_form_is_labelled_in_japanese(client: Client, alice: Pe
     client.post("/accounts/reauthenticate/", {"password": "correct horse battery staple"})
     page = client.get("/accounts/2fa/webauthn/add/").content.decode()
     assert 'for="id_name">このセキュリティキー（パスキー）の名前' in page
+
+
+def test_an_operator_admin_finds_the_policy_regimes_from_the_staff_area(client: Client, erin: User) -> None:
+    sign_in_with_totp(client, erin.email)
+    page = client.get("/staff/").content.decode()
+    assert 'href="/staff/regimes/"' in page
+    assert client.get("/staff/regimes/").status_code == 200
+
+
+def test_a_reviewer_sees_no_administration_links(client: Client, dave: User) -> None:
+    sign_in_with_totp(client, dave.email)
+    assert 'href="/staff/regimes/"' not in client.get("/staff/").content.decode()

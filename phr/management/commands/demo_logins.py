@@ -35,6 +35,8 @@ class Command(BaseCommand):
             "Citizens (no MFA):",
             f"  citizen01@{d}   佐藤 family parent; acts for a child (parental authority)",
             f"  citizen02@{d} … citizen48@{d}",
+            "  citizen01 … citizen10 are connected to the demo hospitals: press 'Sync now' under",
+            "  'Hospitals and syncing' to pull their records from the local FHIR servers (ports 8091-8093)",
             f"  attorney@{d}    acts for an elderly person (power of attorney)",
             "",
             "Staff (MFA required):",
