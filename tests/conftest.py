@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 
 from phr import services
-from phr.models import Organisation, Person, User
-from phr.models.parties import OrganisationKind, Role
+from phr.models import Organisation, Person, Proxy, User
+from phr.models.parties import LegalBasis, OrganisationKind, ProxyScope, Role
 
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRETAAAAAA"
@@ -33,6 +33,30 @@ def make_user(email: str) -> User:
     user = User.objects.create_user(email=email, password=PASSWORD)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
+
+
+def grant_proxy_to(
+    person: Person,
+    user: User | None,
+    *,
+    scope: str = ProxyScope.VIEW,
+    basis: str = LegalBasis.ATTORNEY,
+    evidence: str = "委任状を確認 (power of attorney checked)",
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> Proxy:
+    """Record that ``user`` may act for ``person``, as an operator would after checking the evidence."""
+    assert user is not None
+    return services.grant_proxy(
+        person=person,
+        proxy_user=user,
+        scope=scope,
+        legal_basis=basis,
+        evidence=evidence,
+        actor=None,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
 
 
 def make_citizen(email: str, family: str, given: str, birth: date = date(1980, 4, 1)) -> Person:

@@ -11,8 +11,8 @@ from django.utils import timezone
 from consent.models import Notice, NoticeChannel, NoticeStatus, ProcessingMode, Project, ProjectStatus, PurposeClass
 from phr import services as phr_services
 from phr.models import Organisation, Person, User
-from phr.models.parties import LegalBasis, OrganisationKind, ProxyScope
-from tests.conftest import make_user
+from phr.models.parties import OrganisationKind, ProxyScope
+from tests.conftest import grant_proxy_to, make_user
 
 ACADEMIC_PURPOSE: dict[str, Any] = {
     "type": "DS",
@@ -95,14 +95,7 @@ def long_ago() -> datetime:
 @pytest.fixture
 def parent(carol: User, alice: Person) -> User:
     """Carol as alice's attorney with the manage-consent scope."""
-    phr_services.grant_proxy(
-        person=alice,
-        proxy_user=carol,
-        scope=ProxyScope.MANAGE_CONSENT,
-        legal_basis=LegalBasis.ATTORNEY,
-        evidence="委任状",
-        actor=None,
-    )
+    grant_proxy_to(alice, carol, scope=ProxyScope.MANAGE_CONSENT)
     return carol
 
 
@@ -110,12 +103,5 @@ def parent(carol: User, alice: Person) -> User:
 def viewer(alice: Person) -> User:
     """A proxy of alice who may only view records."""
     user = make_user("viewer@example.test")
-    phr_services.grant_proxy(
-        person=alice,
-        proxy_user=user,
-        scope=ProxyScope.VIEW,
-        legal_basis=LegalBasis.ATTORNEY,
-        evidence="委任状",
-        actor=None,
-    )
+    grant_proxy_to(alice, user)
     return user

@@ -15,7 +15,7 @@ from consent.models import PurposeClass
 from phr import services
 from phr.models import Person, User
 from portal.choices_forms import CONDITION_WORDS, PERMISSION_WORDS
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, grant_proxy_to, make_user
 from tests.e2e.conftest import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -159,14 +159,7 @@ def test_a_proxy_changes_a_dependents_choices_under_a_banner(
 
     parent = make_user("kenji.ito@example.test")
     child = services.create_person(user=None, family_name="伊藤", given_name="蓮", birth_date=date(2016, 5, 5))
-    services.grant_proxy(
-        person=child,
-        proxy_user=parent,
-        scope=ProxyScope.MANAGE_CONSENT,
-        legal_basis=LegalBasis.PARENTAL,
-        evidence="戸籍謄本",
-        actor=None,
-    )
+    grant_proxy_to(child, parent, scope=ProxyScope.MANAGE_CONSENT, basis=LegalBasis.PARENTAL)
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_login", parent.email)

@@ -12,22 +12,16 @@ from consent import selectors, services
 from consent.models import ConsentEvent
 from phr import services as phr_services
 from phr.models import AuditEvent, Organisation, Person, User
-from phr.models.parties import LegalBasis, ProxyScope
-from tests.conftest import make_user, sign_in
+from phr.models.parties import ProxyScope
+from tests.conftest import grant_proxy_to, make_user, sign_in
 
 EN = {"Accept-Language": "en"}
-
-
-def _grant(person: Person, user: User, scope: str) -> None:
-    phr_services.grant_proxy(
-        person=person, proxy_user=user, scope=scope, legal_basis=LegalBasis.ATTORNEY, evidence="委任状", actor=None
-    )
 
 
 @pytest.fixture
 def manager(alice: Person, carol: User) -> User:
     """Carol acts for alice with the manage-consent scope."""
-    _grant(alice, carol, ProxyScope.MANAGE_CONSENT)
+    grant_proxy_to(alice, carol, scope=ProxyScope.MANAGE_CONSENT)
     return carol
 
 
@@ -35,7 +29,7 @@ def manager(alice: Person, carol: User) -> User:
 def onlooker(alice: Person) -> User:
     """A proxy of alice who may only view."""
     user = make_user("onlooker@example.test")
-    _grant(alice, user, ProxyScope.VIEW)
+    grant_proxy_to(alice, user, scope=ProxyScope.VIEW)
     return user
 
 

@@ -7,25 +7,12 @@ from pytest_django import DjangoAssertNumQueries
 
 from phr import services
 from phr.models import AuditEvent, Person, User
-from phr.models.parties import LegalBasis, ProxyScope
-from tests.conftest import make_citizen, sign_in
-
-
-def _grant(person: Person, user: User | None) -> None:
-    assert user is not None
-    services.grant_proxy(
-        person=person,
-        proxy_user=user,
-        scope=ProxyScope.VIEW,
-        legal_basis=LegalBasis.ATTORNEY,
-        evidence="deed checked",
-        actor=None,
-    )
+from tests.conftest import grant_proxy_to, make_citizen, sign_in
 
 
 def test_the_owner_sees_profile_identifiers_and_proxies(client: Client, alice: Person, carol: User) -> None:
     services.link_identifier(person=alice, system="urn:mamori:linkage-id", value="MMR0000001", actor=None)
-    _grant(alice, carol)
+    grant_proxy_to(alice, carol)
     sign_in(client, alice.user.email)
     page = client.get("/me/").content.decode()
     assert "佐藤" in page
@@ -38,7 +25,7 @@ def test_the_dashboard_query_count_does_not_grow_with_proxies_and_identifiers(
 ) -> None:
     for n in range(5):
         services.link_identifier(person=alice, system=f"urn:h{n}", value=f"P{n}", actor=None)
-        _grant(alice, make_citizen(f"proxy{n}@example.test", "山田", f"{n}").user)
+        grant_proxy_to(alice, make_citizen(f"proxy{n}@example.test", "山田", f"{n}").user)
     sign_in(client, alice.user.email)
     with django_assert_max_num_queries(25):
         assert client.get("/me/").status_code == 200
@@ -47,7 +34,7 @@ def test_the_dashboard_query_count_does_not_grow_with_proxies_and_identifiers(
 def test_a_proxy_sees_the_dependent_under_a_banner_and_the_view_is_logged(
     client: Client, alice: Person, carol: User
 ) -> None:
-    _grant(alice, carol)
+    grant_proxy_to(alice, carol)
     sign_in(client, carol.email)
     response = client.get(f"/people/{alice.pk}/")
     assert response.status_code == 200
@@ -72,7 +59,7 @@ def test_the_dashboard_leads_to_hospitals_upload_and_deletion(client: Client, al
 
 
 def test_a_proxy_is_led_to_the_dependents_pages_and_not_to_deletion(client: Client, alice: Person, carol: User) -> None:
-    _grant(alice, carol)
+    grant_proxy_to(alice, carol)
     sign_in(client, carol.email)
     page = client.get(f"/people/{alice.pk}/").content.decode()
     assert f'href="/people/{alice.pk}/connections/"' in page

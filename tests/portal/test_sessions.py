@@ -9,11 +9,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from phr import services
 from phr.models import Person, User
-from phr.models.parties import LegalBasis, ProxyScope
 from phr.signals import SESSION_STARTED_KEY
-from tests.conftest import PASSWORD, sign_in
+from tests.conftest import PASSWORD, grant_proxy_to, sign_in
 
 
 def test_a_session_older_than_the_absolute_limit_ends(client: Client, alice: Person, settings) -> None:
@@ -44,14 +42,7 @@ def test_each_request_extends_the_idle_deadline(client: Client, alice: Person, s
 
 
 def test_revoking_a_proxy_asks_for_the_password_again(client: Client, alice: Person, carol: User, settings) -> None:
-    proxy = services.grant_proxy(
-        person=alice,
-        proxy_user=carol,
-        scope=ProxyScope.VIEW,
-        legal_basis=LegalBasis.ATTORNEY,
-        evidence="deed",
-        actor=None,
-    )
+    proxy = grant_proxy_to(alice, carol)
     sign_in(client, alice.user.email)
     session = client.session
     for record in session["account_authentication_methods"]:
@@ -72,14 +63,7 @@ def test_revoking_a_proxy_asks_for_the_password_again(client: Client, alice: Per
 def test_nobody_revokes_a_proxy_on_someone_elses_record(
     client: Client, alice: Person, bob: Person, carol: User
 ) -> None:
-    proxy = services.grant_proxy(
-        person=alice,
-        proxy_user=carol,
-        scope=ProxyScope.VIEW,
-        legal_basis=LegalBasis.ATTORNEY,
-        evidence="deed",
-        actor=None,
-    )
+    proxy = grant_proxy_to(alice, carol)
     sign_in(client, bob.user.email)
     assert client.post(f"/me/proxies/{proxy.pk}/revoke/").status_code == 404
     proxy.refresh_from_db()

@@ -9,9 +9,9 @@ from phr import services as party_services
 from phr.fhir import services as fhir_services
 from phr.models import Connection, SyncRun
 from phr.models.fhir import ConnectionStatus
-from phr.models.parties import LegalBasis, ProxyScope
+from phr.models.parties import ProxyScope
 from phr.models.records import SyncRunStatus
-from tests.conftest import sign_in, sign_in_with_totp
+from tests.conftest import grant_proxy_to, sign_in, sign_in_with_totp
 from tests.phr.fhir.conftest import make_endpoint
 
 pytestmark = pytest.mark.django_db
@@ -81,14 +81,7 @@ def test_another_person_cannot_see_or_sync_a_connection(bob, alice_connection, q
 
 
 def test_a_proxy_who_may_only_view_sees_the_list_but_cannot_sync(alice, carol, alice_connection, queued) -> None:
-    party_services.grant_proxy(
-        person=alice,
-        proxy_user=carol,
-        scope=ProxyScope.VIEW,
-        legal_basis=LegalBasis.ATTORNEY,
-        evidence="委任状",
-        actor=None,
-    )
+    grant_proxy_to(alice, carol)
     client = client_for(carol)
 
     assert client.get(f"/people/{alice.pk}/connections/").status_code == 200
@@ -98,14 +91,7 @@ def test_a_proxy_who_may_only_view_sees_the_list_but_cannot_sync(alice, carol, a
 
 
 def test_a_proxy_who_manages_can_sync_for_the_person(alice, carol, alice_connection, queued) -> None:
-    party_services.grant_proxy(
-        person=alice,
-        proxy_user=carol,
-        scope=ProxyScope.MANAGE_CONSENT,
-        legal_basis=LegalBasis.ATTORNEY,
-        evidence="委任状",
-        actor=None,
-    )
+    grant_proxy_to(alice, carol, scope=ProxyScope.MANAGE_CONSENT)
     client = client_for(carol)
 
     response = client.post(f"/connections/{alice_connection.pk}/sync/")
