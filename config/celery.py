@@ -28,6 +28,11 @@ app.conf.update(
     beat_schedule={
         # Hourly: queue a sync for every active FHIR connection not synced in the last day.
         "phr.refresh_connections": {"task": "phr.refresh_connections", "schedule": 3600.0},
+        "consent.resume_stalled_bulk_checks": {"task": "consent.resume_stalled_bulk_checks", "schedule": 300.0},
+        "consent.purge_expired_bulk_checks": {"task": "consent.purge_expired_bulk_checks", "schedule": 3600.0},
+        # Hourly: drop expired access tokens and the replay record of expired client assertions.
+        "consent.purge_api_credentials": {"task": "consent.purge_api_credentials", "schedule": 3600.0},
     },
 )
 app.autodiscover_tasks()
+app.autodiscover_tasks(["consent.bulk"])

@@ -57,6 +57,8 @@ except SigningKeyError as _error:
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 MAMORI_BASE_URL = env_str("MAMORI_BASE_URL", "http://127.0.0.1:8000")
+MAMORI_API_TOKEN_SECONDS = env_int("MAMORI_API_TOKEN_SECONDS", 300, minimum=30, maximum=3600)
+MAMORI_API_RATE = env_str("MAMORI_API_RATE", "6000/min")
 # The identifier system of the national linkage id (the person's key across data holders).
 MAMORI_LINKAGE_SYSTEM = env_str("MAMORI_LINKAGE_SYSTEM", "urn:mamori:linkage-id")
 # Largest FHIR upload (Bundle or NDJSON) accepted, in bytes; it is streamed to var/uploads/, never held in memory.

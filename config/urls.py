@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from consent.api.oauth import SmartConfigurationView
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Mamori"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(".well-known/smart-configuration", SmartConfigurationView.as_view(), name="smart-configuration"),
     path("api/v1/", include("consent.api.urls")),
+    path("fhir/r4/", include("consent.api.fhir_urls")),
     path("", include("portal.urls")),
 ]

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from portal.views import choices, citizen, connections, public, receipts, records, staff, staff_regimes
+from portal.views import (
+    choices,
+    citizen,
+    connections,
+    public,
+    receipts,
+    records,
+    records_read,
+    self_reported,
+    staff,
+    staff_api_clients,
+    staff_regimes,
+)
 
 app_name = "portal"
 
@@ -17,6 +29,28 @@ urlpatterns = [
     path("me/records/uploads/<str:run_id>/", records.upload_run, name="records_upload_run"),
     path("me/records/delete/", records.delete_records, name="records_delete"),
     path("people/<str:person_id>/records/upload/", records.upload, name="records_upload_for"),
+    path("me/records/", records_read.records_home, name="records_home"),
+    path("me/records/timeline/", records_read.timeline, name="records_timeline"),
+    path("me/records/labs/", records_read.lab_list, name="records_labs"),
+    path("me/records/labs/<str:key>/", records_read.lab_detail, name="records_lab"),
+    path("me/records/documents/", records_read.document_list, name="records_documents"),
+    path("me/records/documents/<str:resource_id>/", records_read.document_detail, name="records_document"),
+    path("me/records/self-reported/", self_reported.self_report, name="records_self_report"),
+    path("me/records/access-log/", records_read.access_log, name="records_access_log"),
+    path("me/records/export/", records_read.export, name="records_export"),
+    path("me/records/share/", records_read.share, name="records_share"),
+    path("me/records/share/<str:link_id>/revoke/", records_read.share_revoke, name="records_share_revoke"),
+    path("share/<str:token>/", records_read.shared_summary, name="records_shared"),
+    path("people/<str:person_id>/records/", records_read.records_home, name="records_home_for"),
+    path("people/<str:person_id>/records/timeline/", records_read.timeline, name="records_timeline_for"),
+    path("people/<str:person_id>/records/labs/", records_read.lab_list, name="records_labs_for"),
+    path("people/<str:person_id>/records/labs/<str:key>/", records_read.lab_detail, name="records_lab_for"),
+    path("people/<str:person_id>/records/documents/", records_read.document_list, name="records_documents_for"),
+    path(
+        "people/<str:person_id>/records/documents/<str:resource_id>/",
+        records_read.document_detail,
+        name="records_document_for",
+    ),
     path("me/connections/", connections.connection_list, name="connections"),
     path("me/connections/callback/", connections.launch_callback, name="connection_callback"),
     path("me/connections/connect/<str:endpoint_id>/", connections.connect, name="connect_endpoint"),
@@ -51,6 +85,11 @@ urlpatterns = [
     path("staff/connections/link/", connections.staff_link_patient, name="staff_link_patient"),
     path("staff/proxies/new/", staff.grant_proxy, name="staff_grant_proxy"),
     path("staff/regimes/", staff_regimes.regime_list, name="staff_regimes"),
+    path("staff/api-clients/", staff_api_clients.client_list, name="staff_api_clients"),
+    path("staff/api-clients/new/", staff_api_clients.client_new, name="staff_api_client_new"),
+    path("staff/api-clients/<uuid:pk>/rotate/", staff_api_clients.client_rotate_secret, name="staff_api_client_rotate"),
+    path("staff/api-clients/<uuid:pk>/revoke/", staff_api_clients.client_revoke, name="staff_api_client_revoke"),
+    path("staff/api-clients/<uuid:pk>/keys/", staff_api_clients.client_keys, name="staff_api_client_keys"),
     path("staff/regimes/new/", staff_regimes.regime_new_version, name="staff_regime_new"),
     path("security/staff-mfa/", staff.staff_mfa_required, name="staff_mfa_required"),
 ]

@@ -23,3 +23,10 @@ def test_a_worker_answers_the_health_task() -> None:
     with start_worker(celery_app, queues=["default"], perform_ping_check=False, pool="solo", loglevel="WARNING"):
         result = ping.delay()
         assert result.get(timeout=30) == {"status": "ok"}
+
+
+def test_every_scheduled_task_is_registered_on_the_worker() -> None:
+    celery_app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert scheduled
+    assert scheduled <= set(celery_app.tasks), scheduled - set(celery_app.tasks)

@@ -1,3 +1,4 @@
+from phr.models.access_log import RecordAccess, ShareLink
 from phr.models.audit import AuditEvent
 from phr.models.fhir import Connection, FhirEndpoint
 from phr.models.keys import DataKey
@@ -29,8 +30,10 @@ __all__ = [
     "Organisation",
     "Person",
     "Proxy",
+    "RecordAccess",
     "RecordDeletion",
     "ResourceIndex",
+    "ShareLink",
     "SyncRun",
     "User",
 ]

@@ -65,3 +65,31 @@ def test_a_proxy_is_led_to_the_dependents_pages_and_not_to_deletion(client: Clie
     assert f'href="/people/{alice.pk}/connections/"' in page
     assert f'href="/people/{alice.pk}/records/upload/"' in page
     assert 'href="/me/records/delete/"' not in page
+
+
+def test_the_person_and_their_proxy_see_which_hospital_checked_the_choices(
+    client: Client, alice: Person, carol: User
+) -> None:
+    from tests.consent.api.hospital import HOSPITAL_SYSTEM, bearer, link, make_hospital
+    from tests.consent.conftest import make_project
+
+    hospital = make_hospital("東京総合病院", HOSPITAL_SYSTEM)
+    project = make_project(hospital, title_ja="高血圧の経過研究")
+    link(alice, HOSPITAL_SYSTEM, "P-1001")
+    answer = Client().get(
+        "/api/v1/decisions",
+        {"identifier": f"{HOSPITAL_SYSTEM}|P-1001", "project": str(project.pk)},
+        headers=bearer(hospital, "consent.check"),
+    )
+    assert answer.status_code == 200
+
+    sign_in(client, alice.user.email)
+    page = client.get("/me/").content.decode()
+    assert "東京総合病院" in page
+    assert "高血圧の経過研究" in page
+
+    grant_proxy_to(alice, carol)
+    proxy_client = Client()
+    sign_in(proxy_client, carol.email)
+    page = proxy_client.get(f"/people/{alice.pk}/").content.decode()
+    assert "東京総合病院" in page

@@ -1,0 +1,1 @@
+"""Many-person consent checks: identifier resolution, batch decisions and their audit."""

@@ -1,0 +1,146 @@
+"""Decisions for identifiers, recorded in the decision audit (one row per known person, inserted in bulk)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from consent.bulk.evaluate import copy_text
+from consent.bulk.identifiers import IdentifierRef, person_ids_for
+from consent.engine import Decision
+from consent.models import Project
+from consent.models.audit import DecisionAudit
+from consent.selectors import decide_for_persons, project_request
+from phr.models import Organisation, Person
+
+AUDIT_BATCH = 2000
+COPY_FROM = 500
+_AUDIT_COPY = (
+    "COPY consent_decisionaudit (at, organisation_id, client_id, person_id, project_id, channel, decision, "
+    "reasons, consent_version) FROM STDIN"
+)
+
+
+def record_decisions(
+    *,
+    organisation: Organisation,
+    client_id: str,
+    project: Project,
+    channel: str,
+    person_ids: Sequence[uuid.UUID | None],
+    decisions: Sequence[Decision],
+    versions: Sequence[int | None] | None = None,
+) -> None:
+    """One audit row per known person; unknown identifiers are about nobody and leave no row.
+
+    ``versions`` overrides each decision's consent version (bulk checks share one decision object among
+    persons in the same state). On PostgreSQL many rows go in by COPY (a bulk check writes 50,000 a
+    chunk); otherwise bulk_create.
+    """
+    if versions is None:
+        versions = [decision.consent_version for decision in decisions]
+    if connection.vendor == "postgresql" and len(person_ids) >= COPY_FROM:
+        # Every row of a call shares its instant, organisation, client, project and channel; each distinct
+        # decision its verdict and reasons: the COPY text is assembled from those pieces.
+        shared: dict[int, tuple[Decision, str, str]] = {}
+        head = "\t".join(copy_text(str(v)) for v in (organisation.pk, client_id))
+        tail = "\t".join(copy_text(str(v)) for v in (project.pk, channel))
+        lines = []
+        for person_id, decision, version in zip(person_ids, decisions, versions, strict=True):
+            if person_id is None:
+                continue
+            cached = shared.get(id(decision))
+            if cached is None:
+                reasons = copy_text(json.dumps([r.code for r in decision.reasons]))
+                part = f"{decision.verdict.value}\t{reasons}"
+                cached = shared[id(decision)] = (decision, f"{copy_text(decision.at.isoformat())}\t{head}", part)
+            _, at_head, part = cached
+            version_text = "\\N" if version is None else str(version)
+            lines.append(f"{at_head}\t{person_id}\t{tail}\t{part}\t{version_text}\n")
+        with connection.cursor() as cursor, cursor.copy(_AUDIT_COPY) as copy:
+            copy.write("".join(lines))
+        return
+    rows = [
+        (person_id, decision, version)
+        for person_id, decision, version in zip(person_ids, decisions, versions, strict=True)
+        if person_id is not None
+    ]
+    DecisionAudit.objects.bulk_create(
+        [
+            DecisionAudit(
+                at=decision.at,
+                organisation=organisation,
+                client_id=client_id,
+                person_id=person_id,
+                project=project,
+                channel=channel,
+                decision=decision.verdict.value,
+                reasons=[reason.code for reason in decision.reasons],
+                consent_version=version,
+            )
+            for person_id, decision, version in rows
+        ],
+        batch_size=AUDIT_BATCH,
+    )
+
+
+def decide_identifiers(
+    *,
+    refs: Sequence[IdentifierRef],
+    project: Project,
+    categories: Sequence[str] | None,
+    organisation: Organisation,
+    client_id: str,
+    channel: str,
+    at: datetime | None = None,
+) -> list[Decision]:
+    """Each identifier's decision for ``project``, in input order, audited; a fixed number of queries a chunk."""
+    return resolve_and_decide(
+        refs=refs,
+        project=project,
+        categories=categories,
+        organisation=organisation,
+        client_id=client_id,
+        channel=channel,
+        at=at,
+    )[1]
+
+
+def resolve_and_decide(
+    *,
+    refs: Sequence[IdentifierRef],
+    project: Project,
+    categories: Sequence[str] | None,
+    organisation: Organisation,
+    client_id: str,
+    channel: str,
+    at: datetime | None = None,
+) -> tuple[list[uuid.UUID | None], list[Decision]]:
+    """The person each identifier names (None: nobody) and their audited decision, in input order."""
+    at = at or timezone.now()
+    person_ids = person_ids_for(refs)
+    decisions = decide_for_persons(person_ids, project_request(project, categories), at)
+    record_decisions(
+        organisation=organisation,
+        client_id=client_id,
+        project=project,
+        channel=channel,
+        person_ids=person_ids,
+        decisions=decisions,
+    )
+    return person_ids, decisions
+
+
+def decision_checks_of(person: Person, limit: int = 20) -> QuerySet[DecisionAudit]:
+    """The latest checks of the person's choices, with who asked and for which project (one query)."""
+    return (
+        DecisionAudit.objects.filter(person=person)
+        .select_related("organisation", "project")
+        .order_by("-at", "-id")[:limit]
+    )

@@ -1,0 +1,92 @@
+"""Who asked about whom: one row per person per decision request, for the person's transparency page."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+
+class DecisionChannel(models.TextChoices):
+    SINGLE = "single", _("Single check")
+    BATCH = "batch", _("Batch check")
+    BULK = "bulk", _("Bulk check")
+    RELEASE = "release", _("Release")
+
+
+class DecisionAuditQuerySet(models.QuerySet["DecisionAudit"]):
+    def recent(self, limit: int = 5) -> models.QuerySet[DecisionAudit]:
+        """The latest checks with who asked and for which project, in one query (``person.decision_audits.recent``)."""
+        return self.select_related("organisation", "project").order_by("-at", "-id")[:limit]
+
+
+class DecisionAudit(models.Model):
+    """A decision an organisation asked for about a known person, and the answer it got."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("evaluated at"))
+    # No database constraints on these keys: bulk checks COPY 50,000 rows a chunk and per-row foreign-key
+    # triggers would dominate; the rows are only ever written by record_decisions from loaded objects.
+    organisation = models.ForeignKey(
+        "phr.Organisation", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    # The API client is kept as its id: clients may be retired while the audit must stay.
+    client_id = models.CharField(_("API client"), max_length=64, blank=True)
+    person = models.ForeignKey(
+        "phr.Person", on_delete=models.CASCADE, related_name="decision_audits", db_constraint=False
+    )
+    project = models.ForeignKey("consent.Project", on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=DecisionChannel.choices)
+    decision = models.CharField(_("decision"), max_length=8)
+    reasons = models.JSONField(_("reason codes"), default=list)
+    consent_version = models.PositiveIntegerField(_("consent version used"), null=True)
+
+    objects = DecisionAuditQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "-at"], name="decision_audit_person_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.decision} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ChangeKind(models.TextChoices):
+    CONSENT = "consent", _("The person's choices changed")
+    NOTICE = "notice", _("A notice reached the person")
+    LINK = "link", _("An identifier was linked to the person")
+    REGIME = "regime", _("A regime changed (everyone)")
+
+
+class ConsentChange(models.Model):
+    """A row of the consent-changes feed, written by database triggers in the writer's own transaction.
+
+    ``position`` is stamped at commit (PostgreSQL: a deferred trigger takes the next value of a counter row
+    and holds its lock until the commit ends, so positions follow commit order and a reader that sees
+    position N has every row below it). SQLite leaves it 0: one writer at a time makes ``id`` commit order.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    position = models.BigIntegerField(_("commit position"), null=True)
+    # No foreign key: triggers write these rows, and the feed must not block deleting a person.
+    person_id = models.UUIDField(_("person"), null=True, blank=True, help_text=_("empty: everyone"))
+    kind = models.CharField(_("kind"), max_length=8, choices=ChangeKind.choices)
+    at = models.DateTimeField(_("at"), db_default=Now())
+
+    class Meta:
+        indexes = [models.Index(fields=["position", "id"], name="consent_change_position_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} change {self.id}"
+
+
+class ConsentChangeCounter(models.Model):
+    """The one row whose lock orders commits of consent changes (PostgreSQL): the last position given."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="consent_change_counter_single_row")]
+
+    def __str__(self) -> str:
+        return f"consent change position {self.value}"

@@ -1,0 +1,269 @@
+"""Contract of /api/v1/bulk-checks: streamed upload, worker run in chunks, results in input order."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from consent.bulk import jobs
+from consent.models import BulkCheck, BulkCheckStatus, DecisionAudit
+from phr.crypto.blind_index import blind_index
+from phr.models import Identifier, Person
+from tests.conftest import requires_postgres
+from tests.consent.api.hospital import (
+    HOSPITAL_SYSTEM,
+    accept,
+    assert_problem,
+    auth,
+    bearer,
+    decline,
+    hospital,
+    link,
+    other_hospital,
+    patients,
+)
+
+__all__ = ["auth", "hospital", "other_hospital", "patients"]
+
+URL = "/api/v1/bulk-checks"
+
+
+@pytest.fixture(autouse=True)
+def _bulk_dir(settings, tmp_path, monkeypatch):
+    """Files under a temporary var/, and the worker run in-process when the upload commits."""
+    settings.VAR_DIR = tmp_path
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: jobs.run_bulk_check(str(job_id)))
+
+
+def upload(client, headers, project, body: str, content_type="text/csv", **extra) -> Any:
+    return client.post(
+        f"{URL}?project={project.pk}", data=body.encode(), content_type=content_type, headers=headers, **extra
+    )
+
+
+def run_upload(client, headers, project, body, django_capture_on_commit_callbacks, **kwargs) -> dict[str, Any]:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, headers, project, body, **kwargs)
+    assert response.status_code == 202, response.content
+    assert response["Location"] == f"{URL}/{response.json()['id']}"
+    return client.get(response["Location"], headers=headers).json()
+
+
+def lines(response) -> list[str]:
+    return b"".join(response.streaming_content).decode().splitlines()
+
+
+def test_it_checks_a_csv_file_in_input_order(client, auth, patients, study, django_capture_on_commit_callbacks):
+    accept(patients["alice"], study)
+    decline(patients["bob"], study)
+    body = f"system,value\n{HOSPITAL_SYSTEM},P-0002\n{HOSPITAL_SYSTEM}|P-0001\nnonsense\n{HOSPITAL_SYSTEM},P-9\n"
+    job = run_upload(client, auth, study, body, django_capture_on_commit_callbacks)
+    assert (job["status"], job["total"], job["processed"], job["permitted"]) == ("done", 4, 4, 1)
+    assert job["progress"] == 1.0
+    results = [json.loads(line) for line in lines(client.get(job["results_url"], headers=auth))]
+    assert [r["line"] for r in results] == [1, 2, 3, 4]
+    assert [r["decision"] for r in results] == ["deny", "permit", "deny", "deny"]
+    assert results[2]["reasons"][0]["code"] == "invalid-identifier"
+    assert results[2]["identifier"] is None
+    assert results[3]["reasons"][0]["code"] == "unknown-person"
+    permitted = client.get(job["permitted_url"], headers=auth)
+    assert permitted["Content-Type"].startswith("text/csv")
+    assert lines(permitted) == [f"{HOSPITAL_SYSTEM},P-0001"]
+
+
+def test_it_checks_an_ndjson_file(client, auth, patients, study, django_capture_on_commit_callbacks):
+    accept(patients["alice"], study)
+    accept(patients["bob"], study)
+    body = "\n".join(json.dumps({"system": HOSPITAL_SYSTEM, "value": v}) for v in ["P-0002", "P-0001"])
+    job = run_upload(client, auth, study, body, django_capture_on_commit_callbacks, content_type="application/x-ndjson")
+    assert job["permitted"] == 2
+    permitted = [json.loads(line)["value"] for line in lines(client.get(job["permitted_url"], headers=auth))]
+    assert permitted == ["P-0002", "P-0001"]
+
+
+def test_it_agrees_with_the_single_endpoint(client, auth, patients, study, django_capture_on_commit_callbacks):
+    accept(patients["alice"], study)
+    body = f"{HOSPITAL_SYSTEM},P-0001\n{HOSPITAL_SYSTEM},P-0002\n"
+    job = run_upload(client, auth, study, body, django_capture_on_commit_callbacks)
+    for result in map(json.loads, lines(client.get(job["results_url"], headers=auth))):
+        value = result["identifier"]["value"]
+        single = client.get(
+            "/api/v1/decisions", {"identifier": f"{HOSPITAL_SYSTEM}|{value}", "project": study.pk}, headers=auth
+        ).json()
+        for key in ("decision", "reasons", "categories", "consent_version"):
+            assert result[key] == single[key]
+
+
+def test_it_audits_one_row_per_known_person(client, auth, patients, study, django_capture_on_commit_callbacks):
+    run_upload(
+        client, auth, study, f"{HOSPITAL_SYSTEM},P-0001\n{HOSPITAL_SYSTEM},P-3\n", django_capture_on_commit_callbacks
+    )
+    assert list(DecisionAudit.objects.values_list("channel", flat=True)) == ["bulk"]
+
+
+def test_another_organisation_gets_404(
+    client, auth, other_hospital, patients, study, django_capture_on_commit_callbacks
+):
+    job = run_upload(client, auth, study, f"{HOSPITAL_SYSTEM},P-0001\n", django_capture_on_commit_callbacks)
+    stranger = bearer(other_hospital)
+    for url in (f"{URL}/{job['id']}", job["permitted_url"], job["results_url"]):
+        assert_problem(client.get(url, headers=stranger), 404)
+
+
+def test_results_wait_until_the_job_is_done(client, auth, patients, study, monkeypatch):
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    response = upload(client, auth, study, f"{HOSPITAL_SYSTEM},P-0001\n")
+    job = response.json()
+    assert job["status"] == "queued"
+    assert_problem(client.get(job["results_url"], headers=auth), 409)
+    assert_problem(client.get(job["permitted_url"], headers=auth), 409)
+
+
+def test_it_refuses_an_upload_beyond_the_limit_keeping_nothing(client, auth, study, settings):
+    settings.MAMORI_BULK_MAX_BYTES = 1024
+    body = "".join(f"{HOSPITAL_SYSTEM},P-{n:05d}\n" for n in range(200))
+    assert_problem(upload(client, auth, study, body), 413)
+    assert not BulkCheck.objects.exists()
+    bulk = settings.VAR_DIR / "bulk"
+    assert not bulk.exists() or not any(bulk.iterdir())
+
+
+def test_a_stream_running_past_the_limit_keeps_nothing(hospital, study, settings):
+    """A body without (or with a lying) Content-Length is counted as it streams."""
+    settings.MAMORI_BULK_MAX_BYTES = 1024
+    with pytest.raises(jobs.UploadTooLarge):
+        jobs.create_bulk_check(
+            organisation=hospital,
+            client_id="",
+            project=study,
+            fmt="csv",
+            language="ja",
+            stream=io.BytesIO(b"x,y\n" * 1000),
+        )
+    assert not BulkCheck.objects.exists()
+    assert not any((settings.VAR_DIR / "bulk").iterdir())
+
+
+def test_it_refuses_other_media_types(client, auth, study):
+    assert_problem(upload(client, auth, study, "{}", content_type="application/json"), 415)
+
+
+def test_it_needs_a_known_project(client, auth):
+    response = client.post(
+        f"{URL}?project=00000000-0000-0000-0000-000000000000", data=b"x", content_type="text/csv", headers=auth
+    )
+    assert_problem(response, 404)
+
+
+def test_it_needs_the_bulk_scope(client, hospital, study):
+    assert_problem(upload(client, bearer(hospital, "consent.check"), study, "x\n"), 403)
+
+
+def test_a_run_that_died_resumes_without_repeating_or_losing_lines(client, auth, patients, study, monkeypatch):
+    accept(patients["alice"], study)
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(jobs, "CHUNK_LINES", 2)
+    values = ["P-0001", "P-0002", "P-3", "P-0001", "P-5"]
+    job_id = upload(client, auth, study, "".join(f"{HOSPITAL_SYSTEM},{v}\n" for v in values)).json()["id"]
+    real = jobs.ChunkEvaluator.decide
+    calls = {"n": 0}
+
+    def dies_on_second_chunk(self, refs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")
+        return real(self, refs)
+
+    monkeypatch.setattr(jobs.ChunkEvaluator, "decide", dies_on_second_chunk)
+    with pytest.raises(SystemExit):
+        jobs.run_bulk_check(job_id)
+    job = BulkCheck.objects.get(pk=job_id)
+    assert (job.status, job.processed) == (BulkCheckStatus.RUNNING, 2)
+    assert_problem(client.get(f"{URL}/{job_id}/results.ndjson", headers=auth), 409)
+    assert jobs.run_bulk_check(job_id) is None  # the lease still holds
+    BulkCheck.objects.filter(pk=job_id).update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert jobs.resume_stalled() == [job_id]
+    assert jobs.run_bulk_check(job_id).status == BulkCheckStatus.DONE
+    results = [json.loads(line) for line in lines(client.get(f"{URL}/{job_id}/results.ndjson", headers=auth))]
+    assert [r["line"] for r in results] == [1, 2, 3, 4, 5]
+    assert [r["decision"] for r in results] == ["permit", "deny", "deny", "permit", "deny"]
+    assert DecisionAudit.objects.count() == 3
+
+
+def test_a_job_interrupted_too_often_fails_cleanly(client, auth, study, monkeypatch):
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    job_id = upload(client, auth, study, f"{HOSPITAL_SYSTEM},P-1\n").json()["id"]
+    BulkCheck.objects.filter(pk=job_id).update(
+        status=BulkCheckStatus.RUNNING, attempts=jobs.MAX_ATTEMPTS, lease_until=timezone.now() - timedelta(1)
+    )
+    assert jobs.run_bulk_check(job_id) is None
+    job = client.get(f"{URL}/{job_id}", headers=auth).json()
+    assert job["status"] == "failed" and job["error"]
+    assert_problem(client.get(job["results_url"], headers=auth), 409)
+
+
+def test_expired_jobs_and_their_files_are_deleted(
+    client, auth, patients, study, django_capture_on_commit_callbacks, settings
+):
+    job = run_upload(client, auth, study, f"{HOSPITAL_SYSTEM},P-0001\n", django_capture_on_commit_callbacks)
+    BulkCheck.objects.filter(pk=job["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert_problem(client.get(f"{URL}/{job['id']}", headers=auth), 404)
+    assert jobs.purge_expired() == 1
+    assert not (settings.VAR_DIR / "bulk" / job["id"]).exists()
+
+
+@requires_postgres()
+def test_a_hundred_thousand_identifiers_on_postgres(
+    client, auth, hospital, study, alice, django_capture_on_commit_callbacks
+):
+    """100,000 lines against 100,000 persons, agreeing with the single endpoint on a sample."""
+    count = 100_000
+    persons = [Person(family_name="試験", given_name=str(n), birth_date=alice.birth_date) for n in range(count)]
+    Person.objects.bulk_create(persons, batch_size=5000)
+    Identifier.objects.bulk_create(
+        [
+            Identifier(
+                person=p,
+                system=HOSPITAL_SYSTEM,
+                blind_index=blind_index(HOSPITAL_SYSTEM, f"B-{n}"),
+                value_encrypted=b"",
+            )
+            for n, p in enumerate(persons)
+        ],
+        batch_size=5000,
+    )
+    link(alice, HOSPITAL_SYSTEM, "B-alice")
+    accept(alice, study)
+    body = "".join(f"{HOSPITAL_SYSTEM},B-{n}\n" for n in range(count)) + f"{HOSPITAL_SYSTEM},B-alice\n"
+    started = time.perf_counter()
+    job = run_upload(client, auth, study, body, django_capture_on_commit_callbacks)
+    elapsed = time.perf_counter() - started
+    assert (job["status"], job["processed"]) == ("done", count + 1)
+    results = lines(client.get(job["results_url"], headers=auth))
+    assert len(results) == count + 1
+    assert json.loads(results[-1])["decision"] == "permit"
+    for n in [*random.Random(7).sample(range(count), 25), count]:
+        result = json.loads(results[n])
+        value = result["identifier"]["value"]
+        single = client.get(
+            "/api/v1/decisions", {"identifier": f"{HOSPITAL_SYSTEM}|{value}", "project": study.pk}, headers=auth
+        ).json()
+        assert (result["decision"], result["reasons"], result["categories"]) == (
+            single["decision"],
+            single["reasons"],
+            single["categories"],
+        )
+    assert connection.vendor == "postgresql"
+    assert elapsed < 120
+    assert DecisionAudit.objects.filter(channel="bulk").count() == count + 1
+    audited = DecisionAudit.objects.get(person=alice, channel="bulk")
+    assert (audited.decision, audited.reasons, audited.consent_version) == ("permit", [], 1)
+    assert audited.organisation_id == hospital.pk and audited.project_id == study.pk
