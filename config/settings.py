@@ -181,6 +181,8 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Mamori"
+# Accept the code of the adjacent 30-second window too (RFC 6238 §5.2): people type codes near the turn.
+MFA_TOTP_TOLERANCE = 1
 MFA_ADAPTER = "portal.mfa_adapter.MFAAdapter"
 MFA_FORMS = {"add_webauthn": "portal.mfa_forms.AddWebAuthnForm"}
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG

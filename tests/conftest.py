@@ -110,10 +110,18 @@ def erin(operator: Organisation) -> User:
     return user
 
 
-def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
+def totp_code(secret: str = TOTP_SECRET, *, margin: float = 3.0) -> str:
+    """The current TOTP code, taken at least ``margin`` seconds before its 30-second window closes.
+
+    A code read just before a window turns over could reach the server just after it; waiting out the
+    last seconds of a window keeps sign-in tests from depending on when they happen to run.
+    """
     import time
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+    remaining = 30 - time.time() % 30
+    if remaining < margin:
+        time.sleep(remaining + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def sign_in(client: Client, email: str, password: str = PASSWORD) -> str:
