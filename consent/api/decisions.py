@@ -6,6 +6,7 @@ Thin views: parse and authorise, then :func:`consent.bulk.decisions.decide_ident
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -212,6 +213,31 @@ class BatchTooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class BatchInput:
+    """A batch body read and checked: who asks, for which project, about whom, for which categories."""
+
+    organisation: Organisation
+    project: Project
+    refs: list[IdentifierRef]
+    categories: list[str] | None
+
+
+def read_batch(request: Request, *, too_large: str) -> BatchInput | Response:
+    """The batch of a decisions or releases request, or the problem response that answers it."""
+    organisation = caller_organisation(request)
+    try:
+        project_id, refs, categories = parse_batch(request.data, organisation)
+    except InvalidBatch as error:
+        return bad_request(f"{len(error.errors)} problem(s) found.", error.errors)
+    except BatchTooLarge:
+        return problem_response(status=413, type_uri=problem_type("batch-too-large"), detail=too_large)
+    project = project_for_check(project_id)
+    if isinstance(project, Response):
+        return project
+    return BatchInput(organisation=organisation, project=project, refs=refs, categories=categories)
+
+
 class BatchDecisionView(ProblemDetailsMixin, APIView):
     """``POST /api/v1/decisions:batch``: up to 10,000 persons' decisions for one project, in order."""
 
@@ -237,20 +263,12 @@ class BatchDecisionView(ProblemDetailsMixin, APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        organisation = caller_organisation(request)
-        try:
-            project_id, refs, categories = parse_batch(request.data, organisation)
-        except InvalidBatch as error:
-            return bad_request(f"{len(error.errors)} problem(s) found.", error.errors)
-        except BatchTooLarge:
-            return problem_response(
-                status=413,
-                type_uri=problem_type("batch-too-large"),
-                detail=f"A batch holds at most {BATCH_MAX:,} identifiers; use bulk checks for more.",
-            )
-        project = project_for_check(project_id)
-        if isinstance(project, Response):
-            return project
+        batch = read_batch(
+            request, too_large=f"A batch holds at most {BATCH_MAX:,} identifiers; use bulk checks for more."
+        )
+        if isinstance(batch, Response):
+            return batch
+        organisation, project, refs, categories = batch.organisation, batch.project, batch.refs, batch.categories
         decisions = decide_identifiers(
             refs=refs,
             project=project,

@@ -18,15 +18,12 @@ from consent.api.decisions import (
     PROBLEMS,
     BatchParser,
     BatchRequestSerializer,
-    BatchTooLarge,
     IdentifierSerializer,
-    InvalidBatch,
     ReasonSerializer,
     bad_request,
     caller_client_id,
     caller_organisation,
-    parse_batch,
-    project_for_check,
+    read_batch,
 )
 from consent.api.problems import ProblemDetailsMixin, ProblemSerializer, problem_response, problem_type
 from consent.api.views import request_language
@@ -78,20 +75,10 @@ class ReleaseCreateView(ProblemDetailsMixin, APIView):
                 f"The Idempotency-Key header is required (1 to {MAX_KEY_LENGTH} characters).",
                 [{"pointer": "/headers/Idempotency-Key", "detail": "required"}],
             )
-        organisation = caller_organisation(request)
-        try:
-            project_id, refs, categories = parse_batch(request.data, organisation)
-        except InvalidBatch as error:
-            return bad_request(f"{len(error.errors)} problem(s) found.", error.errors)
-        except BatchTooLarge:
-            return problem_response(
-                status=413,
-                type_uri=problem_type("batch-too-large"),
-                detail=f"A release holds at most {BATCH_MAX:,} identifiers.",
-            )
-        project = project_for_check(project_id)
-        if isinstance(project, Response):
-            return project
+        batch = read_batch(request, too_large=f"A release holds at most {BATCH_MAX:,} identifiers.")
+        if isinstance(batch, Response):
+            return batch
+        organisation, project, refs, categories = batch.organisation, batch.project, batch.refs, batch.categories
         try:
             release, created = record_release(
                 organisation=organisation,
