@@ -59,10 +59,23 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 MAMORI_BASE_URL = env_str("MAMORI_BASE_URL", "http://127.0.0.1:8000")
 MAMORI_API_TOKEN_SECONDS = env_int("MAMORI_API_TOKEN_SECONDS", 300, minimum=30, maximum=3600)
 MAMORI_API_RATE = env_str("MAMORI_API_RATE", "6000/min")
+# Fetch API clients' JWKS URLs over http and from private addresses: development only (consent/api/jwks_fetch.py).
+MAMORI_JWKS_ALLOW_PRIVATE = env_bool("MAMORI_JWKS_ALLOW_PRIVATE", DEBUG)
+# Seconds a worker trusts a token it verified, and the regimes and projects it loaded, before reading them
+# again; a change made in the same process is seen at once (consent/api/auth.py, consent/reference.py).
+MAMORI_API_AUTH_CACHE_SECONDS = env_int("MAMORI_API_AUTH_CACHE_SECONDS", 10, minimum=0, maximum=60)
+MAMORI_REFERENCE_CACHE_SECONDS = env_int("MAMORI_REFERENCE_CACHE_SECONDS", 5, minimum=0, maximum=60)
+# How a single decision's audit row is written: "background" (a writer thread, batched) or "inline";
+# empty: background on PostgreSQL, inline on SQLite (consent/decision_log.py).
+MAMORI_DECISION_AUDIT_WRITER = env_choice("MAMORI_DECISION_AUDIT_WRITER", ("", "background", "inline"), "")
 # The identifier system of the national linkage id (the person's key across data holders).
 MAMORI_LINKAGE_SYSTEM = env_str("MAMORI_LINKAGE_SYSTEM", "urn:mamori:linkage-id")
 # Largest FHIR upload (Bundle or NDJSON) accepted, in bytes; it is streamed to var/uploads/, never held in memory.
 MAMORI_UPLOAD_MAX_BYTES = env_int("MAMORI_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# A record with more resources than this is exported by a worker (encrypted file under var/exports/).
+MAMORI_EXPORT_INLINE_MAX = env_int("MAMORI_EXPORT_INLINE_MAX", 2000, minimum=0)
+# Days a background export stays downloadable before the beat task deletes it.
+MAMORI_EXPORT_DAYS = env_int("MAMORI_EXPORT_DAYS", 7, minimum=1, maximum=90)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,13 +7,25 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from consent import services
+from consent.api_clients import revoke_client
 from consent.errors import ConsentError
-from consent.models import ConsentEvent, ConsentState, Directive, Notice, Project, Receipt, Regime, SigningKey
+from consent.models import (
+    ApiClient,
+    ConsentEvent,
+    ConsentState,
+    Directive,
+    Notice,
+    Project,
+    Receipt,
+    Regime,
+    SigningKey,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -141,3 +153,39 @@ class ConsentStateAdmin(ReadOnlyAdmin):
 @admin.register(SigningKey)
 class SigningKeyAdmin(ReadOnlyAdmin):
     list_display = ("key_id", "created_at", "retired_at")
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(ReadOnlyAdmin):
+    """Every organisation's API clients, for the operator. Organisation administrators register, rotate and
+    revoke their own in the staff area; here an operator can only look and, in an incident, revoke."""
+
+    list_display = ("name", "client_id", "organisation", "key_source", "created_at", "rotated_at", "revoked_at")
+    list_filter = ("organisation", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "client_id")
+    fields = (
+        *("name", "client_id", "organisation", "allowed_scopes", "jwks_url"),
+        *("created_by", "created_at", "rotated_at", "revoked_at"),
+    )
+    actions = ("revoke",)
+
+    @admin.display(description=_("keys"))
+    def key_source(self, obj: ApiClient) -> str:
+        sources = [str(_("JWKS URL"))] if obj.jwks_url else []
+        sources += [str(_("inline JWKS"))] if obj.jwks else []
+        sources += [str(_("secret"))] if obj.secret_hash else []
+        return ", ".join(sources)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("consent.change_apiclient"))  # for the revoke action only
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return tuple(self.fields or ())
+
+    @admin.action(description=_("Revoke the selected clients (their tokens stop working at once)"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
+        count = 0
+        for client in queryset.filter(revoked_at__isnull=True):
+            revoke_client(client=client, actor=request.user)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, _("%(count)d client(s) revoked.") % {"count": count})

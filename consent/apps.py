@@ -6,3 +6,6 @@ class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = _("Consent")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from consent import reference  # noqa: F401  (connects the reference-cache signals)

@@ -7,14 +7,17 @@ notices), never one query per person.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from consent.duo.terms import ResearchPurpose
 from consent.engine import (
@@ -269,3 +272,57 @@ def decide_for_persons(
     at = at or timezone.now()
     prepared = PreparedRequest(request, at)
     return [decide_prepared(snapshot, prepared) for snapshot in snapshots_for(person_ids, request, at)]
+
+
+# -- one identifier, one statement (the single-decision path) --------------------------------------------
+
+_SNAPSHOT_SQL = """
+SELECT i.person_id, s.version, s.directives, n.project_id, n.regime_id, n.delivered_at, n.states_commercial_use
+FROM phr_identifier i
+LEFT JOIN consent_consentstate s ON s.person_id = i.person_id
+LEFT JOIN consent_notice n ON n.person_id = i.person_id AND n.status = %s AND n.delivered_at IS NOT NULL AND {notice}
+WHERE i.blind_index = %s AND i.system = %s
+"""
+
+
+def snapshot_for_identifier(
+    system: str, index: str, request: DecisionRequest, at: datetime
+) -> tuple[uuid.UUID | None, ConsentSnapshot | None]:
+    """The person an identifier (its system and blind index) names, with their state and the notices the
+    request reads — the same snapshot :func:`snapshots_for` builds, in one statement instead of three.
+    ``(None, None)`` when nobody holds the identifier."""
+    kind, key = _notice_keys(request, at)
+    uuid_field = Notice._meta.get_field("project")
+    if kind == "project":
+        notice_sql, notice_params = "n.project_id = %s", [uuid_field.get_db_prep_value(key, connection)]
+    elif key:
+        notice_sql = f"n.regime_id IN ({', '.join(['%s'] * len(key))})"
+        notice_params = list(key)
+    else:
+        notice_sql, notice_params = "1 = 0", []
+    with connection.cursor() as cursor:
+        cursor.execute(_SNAPSHOT_SQL.format(notice=notice_sql), [NoticeStatus.DELIVERED, *notice_params, index, system])
+        rows = cursor.fetchall()
+    if not rows:
+        return None, None
+    person_id = _uuid(rows[0][0])
+    version, directives = rows[0][1] or 0, rows[0][2]
+    if isinstance(directives, str):  # SQLite, and PostgreSQL's jsonb as Django reads it raw
+        directives = json.loads(directives)
+    notices: dict[str, list[NoticeFact]] = {}
+    for _person, _version, _directives, project_id, regime_id, delivered_at, commercial in rows:
+        if delivered_at is None:
+            continue
+        if isinstance(delivered_at, str):
+            delivered_at = parse_datetime(delivered_at)
+        if timezone.is_naive(delivered_at):
+            delivered_at = timezone.make_aware(delivered_at, UTC)
+        name = f"project:{_uuid(project_id)}" if project_id else f"regime:{regime_id}"
+        notices.setdefault(name, []).append(NoticeFact(delivered_at, bool(commercial)))
+    snapshot = ConsentSnapshot(
+        person_id=str(person_id),
+        version=version,
+        directives=parse_state(directives or []),
+        notices={k: tuple(v) for k, v in notices.items()},
+    )
+    return person_id, snapshot

@@ -148,3 +148,23 @@ def _clear_cache(request: pytest.FixtureRequest, settings):
     transactional = {"transactional_db", "live_server"} & set(request.fixturenames)
     if settings.CACHES["default"]["BACKEND"].endswith("RedisCache") or transactional:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clear_process_caches():
+    """The API keeps verified tokens, regimes, projects and rate-limit counts per process for a few seconds; a
+    test's rolled-back rows or cleared cache must not leak into the next test from there."""
+    from consent.api.auth import token_cache
+    from consent.api.throttle import window_counter
+    from consent.reference import clear_reference_cache
+
+    token_cache.clear()
+    window_counter.clear()
+    clear_reference_cache()
+
+
+@pytest.fixture(autouse=True)
+def _decision_audit_inline(settings) -> None:
+    """Tests read the decision audit right after a request, inside their transaction: write it inline.
+    The background writer (production's default on PostgreSQL) has its own transactional tests."""
+    settings.MAMORI_DECISION_AUDIT_WRITER = "inline"

@@ -2,11 +2,13 @@
 
 Accepted only with RS384 or ES384, iss = sub = the client id, aud = the token URL, an exp at most five
 minutes ahead, and a jti the client never used before. Keys come from the inline JWKS or from the JWKS URL,
-fetched with a timeout and cached for five minutes (fetched again once when the kid is unknown).
+fetched with a timeout from a public address only (:mod:`consent.api.jwks_fetch`) and cached for five
+minutes (fetched again once when the kid is unknown).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
+from consent.api.jwks_fetch import UnsafeJwksUrl, get_jwks_document
 from consent.api_clients import ApiClientError, active_client, remember_assertion, validate_jwks
 from consent.models import ApiClient
 
@@ -27,8 +30,6 @@ ALGORITHMS = ("RS384", "ES384")
 MAX_LIFETIME_SECONDS = 300
 LEEWAY_SECONDS = 30
 JWKS_CACHE_SECONDS = 300
-JWKS_TIMEOUT_SECONDS = 5.0
-JWKS_MAX_BYTES = 256 * 1024
 
 
 class AssertionRefused(Exception):
@@ -52,11 +53,10 @@ def fetch_jwks(client: ApiClient, *, refresh: bool = False) -> dict[str, Any]:
         if cached is not None:
             return dict(cached)
     try:
-        response = httpx.get(client.jwks_url, timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False)
-        response.raise_for_status()
-        if len(response.content) > JWKS_MAX_BYTES:
-            raise AssertionRefused("The client's JWKS is too large.")
-        jwks = validate_jwks(response.json())
+        jwks = validate_jwks(json.loads(get_jwks_document(client.jwks_url)))
+    except UnsafeJwksUrl as exc:
+        logger.warning("JWKS URL of API client %s refused: %s", client.client_id, exc)
+        raise AssertionRefused(f"{exc}") from exc
     except (httpx.HTTPError, ValueError, ApiClientError) as exc:
         logger.warning("JWKS of API client %s could not be used: %s", client.client_id, type(exc).__name__)
         raise AssertionRefused("The client's JWKS URL did not return a usable JWKS.") from exc

@@ -1,6 +1,9 @@
 """``GET /api/v1/decisions`` and ``POST /api/v1/decisions:batch``: may this project use this person's data?
 
-Thin views: parse and authorise, then :func:`consent.bulk.decisions.decide_identifiers` decides and audits.
+Thin views: parse and authorise, then decide and audit. A single decision takes the short path — the
+caller's token and the project from per-process caches (:mod:`consent.api.auth`, :mod:`consent.reference`),
+the person's identifier, state and notices in one statement, one audit insert — because hospitals call it
+once per patient at the point of care; a batch goes through :func:`consent.bulk.decisions.decide_identifiers`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -18,13 +22,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consent.api.auth import ApiTokenAuthentication, ClientRateThrottle, HasScope
+from consent.api.negotiation import JSONFirstNegotiation
 from consent.api.parsers import BoundedJSONParser
 from consent.api.problems import ProblemDetailsMixin, ProblemSerializer, problem_response, problem_type
 from consent.api.serializers import ObligationSerializer, ReasonSerializer
 from consent.api.views import request_language
 from consent.bulk.decisions import decide_identifiers
 from consent.bulk.identifiers import IdentifierRef, InvalidIdentifier, accepted_systems, checked, parse_token
+from consent.decision_log import record_decision
+from consent.engine import decide
 from consent.models import DecisionChannel, Project
+from consent.reference import ProjectEntry, cached_project
+from consent.selectors import snapshot_for_identifier
+from phr.crypto.blind_index import blind_index
 from phr.models import Organisation
 
 BATCH_MAX = 10_000
@@ -55,6 +65,20 @@ def project_for_check(value: object) -> Project | Response:
         )
     project = Project.objects.filter(pk=project_id).first()
     return project if project is not None else unknown_project()
+
+
+def project_entry_for_check(value: object) -> ProjectEntry | Response:
+    """As :func:`project_for_check`, from the per-process reference cache (no query on a hit)."""
+    try:
+        project_id = uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        project_id = None
+    if project_id is None:
+        return bad_request(
+            "The project must be a project id (a UUID).", [{"pointer": "/project", "detail": "not a UUID"}]
+        )
+    entry = cached_project(project_id)
+    return entry if entry is not None else unknown_project()
 
 
 def bad_request(detail: str, errors: list[dict[str, str]] | None = None) -> Response:
@@ -127,6 +151,7 @@ class DecisionView(ProblemDetailsMixin, APIView):
     permission_classes = (HasScope("consent.check"),)
     throttle_classes = (ClientRateThrottle,)
     renderer_classes = (JSONRenderer,)
+    content_negotiation_class = JSONFirstNegotiation
 
     @extend_schema(
         operation_id="decisions_retrieve",
@@ -150,20 +175,27 @@ class DecisionView(ProblemDetailsMixin, APIView):
             return bad_request(str(error), [{"pointer": "/identifier", "detail": str(error)}])
         if "project" not in request.query_params:
             return bad_request("The project parameter is required.", [{"pointer": "/project", "detail": "required"}])
-        project = project_for_check(request.query_params["project"])
-        if isinstance(project, Response):
-            return project
+        entry = project_entry_for_check(request.query_params["project"])
+        if isinstance(entry, Response):
+            return entry
         categories = [c for value in request.query_params.getlist("category") for c in value.split(",") if c]
-        [decision] = decide_identifiers(
-            refs=[ref],
-            project=project,
-            categories=categories or None,
-            organisation=organisation,
-            client_id=caller_client_id(request),
-            channel=DecisionChannel.SINGLE,
+        decision_request = entry.request_for(categories)
+        at = timezone.now()
+        person_id, snapshot = snapshot_for_identifier(
+            ref.system, blind_index(ref.system, ref.value), decision_request, at
         )
+        decision = decide(snapshot, decision_request, at)
+        if person_id is not None:  # an unknown identifier is about nobody: no one to show the check to
+            record_decision(
+                organisation_id=organisation.pk,
+                client_id=caller_client_id(request),
+                person_id=person_id,
+                project_id=entry.project.pk,
+                channel=DecisionChannel.SINGLE,
+                decision=decision,
+            )
         return Response(
-            {"identifier": str(ref), "project": str(project.pk), **decision.to_wire(request_language(request))}
+            {"identifier": str(ref), "project": str(entry.project.pk), **decision.to_wire(request_language(request))}
         )
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from allauth.account.decorators import reauthentication_required
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -26,9 +25,17 @@ from django.views.decorators.http import require_POST
 
 from consent import api_clients
 from consent.api.assertions import token_url
+from consent.api.jwks_fetch import UnsafeJwksUrl, check_url_form
 from consent.models import ApiClient, ApiScope
 from phr.models import Organisation
 from portal.http import AuthenticatedRequest
+
+UNSAFE_URL_MESSAGES = {
+    "scheme": gettext_lazy("The JWKS URL must use https."),
+    "host": gettext_lazy("The JWKS URL has no host."),
+    "credentials": gettext_lazy("The JWKS URL must not carry a user name or password."),
+    "private": gettext_lazy("The JWKS URL points at a private or reserved address, which Mamori never fetches."),
+}
 
 
 class KeysForm(forms.Form):
@@ -47,8 +54,11 @@ class KeysForm(forms.Form):
 
     def clean_jwks_url(self) -> str:
         url: str = self.cleaned_data["jwks_url"]
-        if url and not url.startswith("https://") and not settings.DEBUG:
-            raise forms.ValidationError(_("The JWKS URL must use https."))
+        if url:
+            try:
+                check_url_form(url)
+            except UnsafeJwksUrl as error:
+                raise forms.ValidationError(UNSAFE_URL_MESSAGES.get(error.code, str(error))) from None
         return url
 
     def clean_jwks(self) -> dict[str, Any] | None:

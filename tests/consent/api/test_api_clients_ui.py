@@ -9,6 +9,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import check_password
 from django.test import Client
+from django.utils import translation
 
 from consent.api_clients import register_client
 from consent.models import ApiClient
@@ -16,6 +17,7 @@ from phr import services as phr_services
 from phr.models import Organisation, User
 from phr.models.audit import AuditEvent
 from phr.models.parties import OrganisationKind, Role
+from portal.views.staff_api_clients import UNSAFE_URL_MESSAGES
 from tests.conftest import PASSWORD, TOTP_SECRET, make_user, sign_in_with_totp
 from tests.consent.api.client_keys import ec_key, jwks, rsa_key
 
@@ -153,6 +155,29 @@ def test_a_malformed_jwks_is_refused(client: Client, frank: User, hospital: Orga
     )
     assert response.status_code == 200
     assert "jwks" in response.context["form"].errors
+    assert not ApiClient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["https://169.254.169.254/latest/meta-data/", "https://10.1.2.3/jwks", "http://ehr.example/jwks"]
+)
+def test_a_jwks_url_mamori_would_not_fetch_is_refused_with_the_reason(
+    client: Client, frank: User, hospital: Organisation, settings, url: str
+) -> None:
+    settings.MAMORI_JWKS_ALLOW_PRIVATE = False
+    sign_in_and_confirm(client, frank.email)
+    response = client.post(
+        "/staff/api-clients/new/",
+        {"organisation": str(hospital.pk), "name": "X", "allowed_scopes": ["consent.check"], "jwks_url": url},
+    )
+    assert response.status_code == 200
+    [message] = response.context["form"].errors["jwks_url"]
+    expected = "scheme" if url.startswith("http:") else "private"
+    with translation.override("ja"):
+        japanese = str(UNSAFE_URL_MESSAGES[expected])
+    with translation.override("en"):
+        english = str(UNSAFE_URL_MESSAGES[expected])
+    assert message in (japanese, english)
     assert not ApiClient.objects.exists()
 
 

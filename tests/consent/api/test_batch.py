@@ -93,6 +93,7 @@ def test_it_uses_a_fixed_number_of_queries_whatever_the_size(client, auth, patie
             assert post_json(client, URL, body, auth).status_code == 200
         return len(captured)
 
+    queries(1)  # the first request verifies the token; later ones find it in the process's token cache
     assert queries(3) == queries(1500)
 
 

@@ -7,7 +7,6 @@ import json
 import time
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 from django.test import Client
@@ -16,9 +15,13 @@ from consent.api_clients import register_client
 from consent.models import AccessToken, ApiClient, UsedAssertion
 from phr.models import Organisation
 from tests.consent.api.client_keys import assertion, assertion_form, ec_key, jwks, rsa_key
+from tests.consent.api.jwks_server import JwksServer, jwks_server
 
 URL = "/api/v1/oauth/token"
 FORM = "application/x-www-form-urlencoded"
+
+
+__all__ = ["jwks_server"]
 
 
 @pytest.fixture
@@ -191,45 +194,45 @@ def test_it_refuses_a_wrong_secret(client: Client, hospital: Organisation) -> No
 
 
 def test_it_fetches_the_jwks_url_and_refetches_for_an_unknown_kid(
-    client: Client, hospital: Organisation, monkeypatch: pytest.MonkeyPatch
+    client: Client, hospital: Organisation, jwks_server: JwksServer, settings
 ) -> None:
-    served = {"jwks": jwks((rsa_key(), "old"))}
-    fetched: list[str] = []
-
-    def fake_get(url: str, **kwargs: Any) -> httpx.Response:
-        fetched.append(url)
-        return httpx.Response(200, json=served["jwks"], request=httpx.Request("GET", url))
-
-    monkeypatch.setattr(httpx, "get", fake_get)
+    settings.MAMORI_JWKS_ALLOW_PRIVATE = True  # the test's JWKS server is on loopback
+    jwks_server.document = jwks((rsa_key(), "old"))
     api_client, _ = register_client(
-        organisation=hospital,
-        actor=None,
-        name="EHR",
-        allowed_scopes=["consent.check"],
-        jwks_url="https://ehr.example/jwks.json",
+        organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], jwks_url=jwks_server.url
     )
     assert post_form(client, assertion_form(assertion(api_client, kid="old"))).status_code == 200
     assert post_form(client, assertion_form(assertion(api_client, kid="old"))).status_code == 200
-    assert fetched == ["https://ehr.example/jwks.json"]  # cached
+    assert jwks_server.requests == ["/jwks.json"]  # cached
 
-    served["jwks"] = jwks((ec_key(), "new"))
+    jwks_server.document = jwks((ec_key(), "new"))
     response = post_form(client, assertion_form(assertion(api_client, alg="ES384", kid="new")))
 
     assert response.status_code == 200, response.content
-    assert len(fetched) == 2
+    assert len(jwks_server.requests) == 2
 
 
 def test_an_unreachable_jwks_url_is_invalid_client(
-    client: Client, hospital: Organisation, monkeypatch: pytest.MonkeyPatch
+    client: Client, hospital: Organisation, jwks_server: JwksServer, settings
 ) -> None:
-    def failing_get(url: str, **kwargs: Any) -> httpx.Response:
-        raise httpx.ConnectTimeout("timed out")
-
-    monkeypatch.setattr(httpx, "get", failing_get)
+    settings.MAMORI_JWKS_ALLOW_PRIVATE = True
+    jwks_server.status = 503
     api_client, _ = register_client(
-        organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], jwks_url="https://x.example/j"
+        organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], jwks_url=jwks_server.url
     )
     assert "JWKS" in assert_refused(post_form(client, assertion_form(assertion(api_client))))
+
+
+def test_a_jwks_url_on_a_private_address_is_never_fetched(
+    client: Client, hospital: Organisation, jwks_server: JwksServer, settings
+) -> None:
+    settings.MAMORI_JWKS_ALLOW_PRIVATE = False  # production
+    jwks_server.document = jwks((rsa_key(), "k"))
+    api_client, _ = register_client(
+        organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], jwks_url=jwks_server.url
+    )
+    assert "JWKS" in assert_refused(post_form(client, assertion_form(assertion(api_client, kid="k"))))
+    assert jwks_server.requests == []
 
 
 def test_the_token_endpoint_is_rate_limited(client: Client, ehr: ApiClient, settings) -> None:

@@ -1,0 +1,47 @@
+"""The operator sees every organisation's API clients in the admin, never a secret, and can revoke one."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from consent.api_clients import issue_token, register_client
+from consent.models import AccessToken, ApiClient
+from phr.models import AuditEvent, Organisation, User
+from tests.conftest import sign_in_with_totp
+
+
+def test_an_operator_lists_clients_without_secrets_and_revokes_one(
+    client: Client, erin: User, hospital: Organisation
+) -> None:
+    api_client, secret = register_client(
+        organisation=hospital, actor=None, name="電子カルテ", allowed_scopes=["consent.check"], with_secret=True
+    )
+    issue_token(client=api_client, scopes=["consent.check"])
+    sign_in_with_totp(client, erin.email)
+
+    listing = client.get("/admin/consent/apiclient/")
+    detail = client.get(f"/admin/consent/apiclient/{api_client.pk}/change/")
+    assert listing.status_code == detail.status_code == 200
+    assert api_client.client_id in listing.content.decode()
+    for page in (listing, detail):
+        assert secret not in page.content.decode()
+        assert api_client.secret_hash not in page.content.decode()
+
+    response = client.post(
+        "/admin/consent/apiclient/", {"action": "revoke", "_selected_action": [str(api_client.pk)]}, follow=True
+    )
+    assert response.status_code == 200
+    api_client.refresh_from_db()
+    assert api_client.revoked_at is not None
+    assert not AccessToken.objects.filter(client=api_client).exists()
+    assert AuditEvent.objects.filter(action__contains="revoked", actor=erin).exists()
+
+
+def test_the_admin_cannot_add_or_edit_a_client(client: Client, erin: User, hospital: Organisation) -> None:
+    api_client, _ = register_client(
+        organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], with_secret=True
+    )
+    sign_in_with_totp(client, erin.email)
+    assert client.get("/admin/consent/apiclient/add/").status_code == 403
+    client.post(f"/admin/consent/apiclient/{api_client.pk}/change/", {"name": "renamed"})
+    assert ApiClient.objects.get(pk=api_client.pk).name == "EHR"
