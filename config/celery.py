@@ -28,10 +28,15 @@ app.conf.update(
     beat_schedule={
         # Hourly: queue a sync for every active FHIR connection not synced in the last day.
         "phr.refresh_connections": {"task": "phr.refresh_connections", "schedule": 3600.0},
+        # Every minute: seal new audit events into their hash chain.
+        "phr.seal_audit_events": {"task": "phr.seal_audit_events", "schedule": 60.0},
         "consent.resume_stalled_bulk_checks": {"task": "consent.resume_stalled_bulk_checks", "schedule": 300.0},
         "consent.purge_expired_bulk_checks": {"task": "consent.purge_expired_bulk_checks", "schedule": 3600.0},
         # Hourly: drop expired access tokens and the replay record of expired client assertions.
         "consent.purge_api_credentials": {"task": "consent.purge_api_credentials", "schedule": 3600.0},
+        # Background exports: re-queue stalled ones every 5 minutes, delete expired files hourly.
+        "phr.resume_stalled_exports": {"task": "phr.resume_stalled_exports", "schedule": 300.0},
+        "phr.purge_expired_exports": {"task": "phr.purge_expired_exports", "schedule": 3600.0},
     },
 )
 app.autodiscover_tasks()

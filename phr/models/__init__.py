@@ -1,7 +1,11 @@
 from phr.models.access_log import RecordAccess, ShareLink
 from phr.models.audit import AuditEvent
+from phr.models.break_glass import BreakGlassGrant
+from phr.models.exports import ExportJob
 from phr.models.fhir import Connection, FhirEndpoint
+from phr.models.hashchain import ChainHead
 from phr.models.keys import DataKey
+from phr.models.notices import PersonNotice
 from phr.models.parties import (
     Identifier,
     Membership,
@@ -20,8 +24,11 @@ from phr.models.records import (
 
 __all__ = [
     "AuditEvent",
+    "BreakGlassGrant",
+    "ChainHead",
     "Connection",
     "DataKey",
+    "ExportJob",
     "FhirEndpoint",
     "FhirResource",
     "FhirResourceVersion",
@@ -29,6 +36,7 @@ __all__ = [
     "Membership",
     "Organisation",
     "Person",
+    "PersonNotice",
     "Proxy",
     "RecordAccess",
     "RecordDeletion",

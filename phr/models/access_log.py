@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from phr.models.hashchain import ChainedRow
+
+ACCESS_CHAIN_PREFIX = "record_access:"
 
 
 class AccessRoute(models.TextChoices):
@@ -20,8 +25,12 @@ class AccessRoute(models.TextChoices):
     BREAK_GLASS = "break_glass", _("In an emergency (break-glass)")
 
 
-class RecordAccess(models.Model):
-    """One read of a person's record by someone else: who, when, what they opened, and by which route."""
+class RecordAccess(ChainedRow):
+    """One read of a person's record by someone else: who, when, what they opened, and by which route.
+
+    Append-only and hash-chained per person (chain ``record_access:<person id>``, see phr.hashchain): the hash
+    covers the fields that never change; actor, proxy and share link may later be set to null when what they
+    name is deleted, so the person is named by ``actor_label`` instead."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Served by the (person, -at) index below.
@@ -39,6 +48,9 @@ class RecordAccess(models.Model):
     page = models.CharField(max_length=64, help_text="what was read, e.g. records.timeline")
     subject = models.CharField(max_length=64, blank=True, help_text="a test key or a resource id; never its content")
     reason = models.CharField(max_length=500, blank=True, help_text="the reason given, where the route asks for one")
+    break_glass = models.ForeignKey(
+        "phr.BreakGlassGrant", null=True, blank=True, on_delete=models.PROTECT, related_name="accesses"
+    )
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -48,11 +60,32 @@ class RecordAccess(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(route=AccessRoute.PROXY) | models.Q(proxy__isnull=False),
                 name="recordaccess_proxy_route_names_proxy",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(route=AccessRoute.BREAK_GLASS) | models.Q(break_glass__isnull=False),
+                name="recordaccess_break_glass_names_grant",
+            ),
+            models.UniqueConstraint(fields=["person", "position"], name="recordaccess_chain_position"),
         ]
 
     def __str__(self) -> str:
         return f"{self.actor_label} read {self.page} at {self.at:%Y-%m-%d %H:%M}"
+
+    def chain_key(self) -> str:
+        return f"{ACCESS_CHAIN_PREFIX}{self.person_id}"
+
+    def chain_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "person": str(self.person_id),
+            "actor_label": self.actor_label,
+            "route": self.route,
+            "page": self.page,
+            "subject": self.subject,
+            "reason": self.reason,
+            "break_glass": str(self.break_glass_id or ""),
+            "at": self.at.astimezone(UTC).isoformat(),
+        }
 
 
 class ShareLink(models.Model):
@@ -69,6 +102,13 @@ class ShareLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The data categories (phr.categories.DataCategory values) the clinician may see; nothing else is shown.
+    categories = models.JSONField(_("categories shared"), default=list)
+    # A slow hash (Django's password hasher) of the optional passcode; empty when the link has none.
+    passcode_hash = models.CharField(max_length=128, blank=True)
+    failed_passcodes = models.PositiveSmallIntegerField(_("wrong passcodes in a row"), default=0)
+    failures_since = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked after wrong passcodes until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -83,3 +123,10 @@ class ShareLink(models.Model):
 
     def is_active(self, at: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > at
+
+    @property
+    def has_passcode(self) -> bool:
+        return bool(self.passcode_hash)
+
+    def is_locked(self, at: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > at

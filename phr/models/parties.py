@@ -172,6 +172,7 @@ class Role(models.TextChoices):
     CAMPAIGN_MANAGER = "campaign_manager", _("Campaign manager")
     ORG_ADMIN = "org_admin", _("Organisation administrator")
     OPERATOR_ADMIN = "operator_admin", _("Operator administrator")
+    BREAK_GLASS = "break_glass", _("Emergency access")
 
 
 OPERATOR_ROLES = frozenset({Role.REVIEWER, Role.CAMPAIGN_MANAGER, Role.OPERATOR_ADMIN})

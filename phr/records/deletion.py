@@ -25,6 +25,7 @@ from phr.models import (
     User,
 )
 from phr.models.records import SyncRunKind
+from phr.records.export_jobs import discard_exports_of
 from phr.records.services import upload_source_key
 from phr.services import record_audit
 
@@ -82,6 +83,7 @@ def delete_records(*, person: Person, scope: DeletionScope, actor: User | None) 
     ResourceIndex.objects.filter(resource__in=resource_ids).delete()
     resources_deleted, _by_model = resources.only("id").delete()
     SyncRun.objects.filter(scope.runs(person)).update(rejected_entries=[], skipped_entries=[])
+    exports_discarded = discard_exports_of(person)
     deletion = RecordDeletion.objects.create(
         actor=actor,
         person=person,
@@ -96,5 +98,6 @@ def delete_records(*, person: Person, scope: DeletionScope, actor: User | None) 
         scope=scope.key,
         resources=resources_deleted,
         versions=versions_deleted,
+        exports=exports_discarded,
     )
     return deletion

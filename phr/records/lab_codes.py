@@ -1,28 +1,64 @@
 """Lab tests known under several code systems (JLAC10 and LOINC), so one test's results group together.
 
-Only tests listed here are grouped across systems; any other result groups by its own code. The JLAC10
-codes are the 17-digit analyte + identification + material + method codes used by JP Core examples.
+The list lives in ``data/lab_concepts.tsv`` with its sources: the JP-CLINS core laboratory item set and the
+特定健診 (specific health check) codes for JLAC10, hand-picked LOINC equivalents. Only tests listed there are
+grouped across systems; any other result groups by its own code. JLAC10 codes are the 17-character
+analyte + identification + material + method + result codes, accepted under any JLAC system URI.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
 
 from phr.records.codes import JLAC_SYSTEMS, LOINC
 from phr.records.digests import code_digest
 
-# concept key → codes that mean it (JLAC10 under any JLAC system URI, LOINC under http://loinc.org)
-LAB_CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "glucose": (("3D010000001926101", "3D010000002227101"), ("2345-7", "2339-0")),
-    "hba1c": (("3D046000001906202", "3D046000001920402"), ("4548-4", "17856-6")),
-    "creatinine": (("3C015000002327101",), ("2160-0",)),
-    "potassium": (("3H015000002326101", "3H015000002327101"), ("2823-3", "6298-4")),
-    "albumin": (("3A015000001827101", "3A015000002327101"), ("1751-7",)),
-    "egfr": (("8A065000002391901",), ("33914-3", "62238-1", "98979-8")),
-    "ldl": (("3F077000002327101",), ("13457-7", "18262-6")),
-    "ast": (("3B035000002327201",), ("1920-8",)),
-    "alt": (("3B045000002327201",), ("1742-6",)),
-}
+DATA_FILE = Path(__file__).with_name("data") / "lab_concepts.tsv"
+_JLAC10 = re.compile(r"^[0-9][A-Z0-9]{16}$")
+_LOINC = re.compile(r"^[0-9]{1,7}-[0-9]$")
+
+
+@dataclass(frozen=True)
+class LabConcept:
+    """One lab test and every code that means it."""
+
+    key: str
+    name_ja: str
+    name_en: str
+    jlac10: tuple[str, ...]
+    loinc: tuple[str, ...]
+
+
+def parse_concepts(lines: list[str]) -> dict[str, LabConcept]:
+    """Read the TSV, refusing a malformed code, a repeated key or a code listed under two concepts."""
+    concepts: dict[str, LabConcept] = {}
+    owner: dict[str, str] = {}
+    rows = csv.reader((line for line in lines if line.strip() and not line.startswith("#")), delimiter="\t")
+    for number, row in enumerate(rows, start=1):
+        if len(row) != 6:
+            raise ValueError(f"lab concept row {number}: expected 6 columns, found {len(row)}")
+        key, name_ja, name_en, jlac10, loinc, _sources = row
+        concept = LabConcept(key, name_ja, name_en, tuple(jlac10.split()), tuple(loinc.split()))
+        if key in concepts:
+            raise ValueError(f"lab concept {key!r} is listed twice")
+        for code in concept.jlac10 + concept.loinc:
+            pattern = _JLAC10 if code in concept.jlac10 else _LOINC
+            if not pattern.match(code):
+                raise ValueError(f"lab concept {key!r}: malformed code {code!r}")
+            if code in owner:
+                raise ValueError(f"code {code} is listed under both {owner[code]!r} and {key!r}")
+            owner[code] = key
+        concepts[key] = concept
+    return concepts
+
+
+@cache
+def lab_concepts() -> dict[str, LabConcept]:
+    return parse_concepts(DATA_FILE.read_text(encoding="utf-8").splitlines())
 
 
 def concept_by_digest() -> dict[str, str]:
@@ -34,12 +70,12 @@ def concept_by_digest() -> dict[str, str]:
 @lru_cache(maxsize=4)
 def _mapping_for(probe: str) -> dict[str, str]:
     mapping: dict[str, str] = {}
-    for concept, (jlac_codes, loinc_codes) in LAB_CONCEPTS.items():
+    for concept in lab_concepts().values():
         for system in JLAC_SYSTEMS:
-            for code in jlac_codes:
-                mapping[code_digest(system, code)] = concept
-        for code in loinc_codes:
-            mapping[code_digest(LOINC, code)] = concept
+            for code in concept.jlac10:
+                mapping[code_digest(system, code)] = concept.key
+        for code in concept.loinc:
+            mapping[code_digest(LOINC, code)] = concept.key
     return mapping
 
 

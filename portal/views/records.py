@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from phr import services as party_services
-from phr.models import Person
+from phr.models import Person, User
 from phr.models.records import SyncRunStatus
 from phr.records import deletion, selectors, uploads
 from phr.records.access import person_for_deletion, person_for_upload, upload_run_for_user
+from phr.records.access_log import record_staff_read
 from portal.http import AuthenticatedRequest
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -71,6 +72,8 @@ def _problem(status: int, title: str, detail: str) -> JsonResponse:
 
 
 def _upload_page(request: HttpRequest, person: Person, form: UploadForm, *, problem: str = "") -> HttpResponse:
+    assert isinstance(request.user, User)
+    record_staff_read(person=person, actor=request.user, page="records.uploads")
     context = {
         "person": person,
         "form": form,
@@ -148,6 +151,7 @@ def _receive_upload(
 @login_required
 def upload_run(request: AuthenticatedRequest, run_id: str) -> HttpResponse:
     run = upload_run_for_user(request.user, run_id)
+    record_staff_read(person=run.person, actor=request.user, page="records.upload_run", subject=str(run.pk))
     finished = run.status in (SyncRunStatus.SUCCEEDED, SyncRunStatus.FAILED)
     context = {"run": run, "person": run.person, "finished": finished, "is_own": run.person.user_id == request.user.pk}
     return render(request, "portal/records/run.html", context)

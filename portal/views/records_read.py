@@ -8,35 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import segno
-from django import forms
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
-from phr.access import active_proxy_for, own_person, person_for_user
+from phr.access import own_person, record_reader_for
 from phr.categories import DataCategory
-from phr.models import Person, Proxy, User
+from phr.models import BreakGlassGrant, Person, Proxy
 from phr.models.access_log import AccessRoute
 from phr.models.parties import ProxyScope
 from phr.records import labs as lab_selectors
-from phr.records import reading, sharing
-from phr.records.access_log import accesses_of, record_access
+from phr.records import reading
+from phr.records.access_log import accesses_page, record_access
 from phr.records.documents import document_from
-from phr.records.export import export_bundle
 from phr.records.help_texts import categories_with_help, help_for
 from phr.records.trend import build_trend
 from phr.selectors import proxies_acting_for
-from phr.services import record_audit
 from portal.http import AuthenticatedRequest
+from portal.mfa import session_passed_mfa
 
 
 @dataclass(frozen=True)
@@ -47,6 +38,7 @@ class Reader:
     is_own: bool
     proxy: Proxy | None
     urls: dict[str, str]
+    grant: BreakGlassGrant | None = None
 
 
 def _urls(person: Person, is_own: bool) -> dict[str, str]:
@@ -58,27 +50,46 @@ def _urls(person: Person, is_own: bool) -> dict[str, str]:
         urls["access_log"] = reverse("portal:records_access_log")
         urls["export"] = reverse("portal:records_export")
         urls["share"] = reverse("portal:records_share")
+        urls["print"] = reverse("portal:records_print")
     else:
         urls = {name.removeprefix("records_"): reverse(f"portal:{name}_for", args=[person.pk]) for name in names}
         urls["dashboard"] = reverse("portal:dependent_dashboard", args=[person.pk])
+        urls["export"] = reverse("portal:records_export_for", args=[person.pk])
+        urls["print"] = reverse("portal:records_print_for", args=[person.pk])
     return urls
 
 
 def _reader(request: AuthenticatedRequest, person_id: str | None, page: str, subject: str = "") -> Reader:
-    person = person_for_user(request.user, person_id, scope=ProxyScope.VIEW)
-    own = own_person(request.user)
-    is_own = own is not None and own.pk == person.pk
-    proxy = None
-    if not is_own:
-        proxy = active_proxy_for(request.user, person.pk)
+    found = record_reader_for(request.user, person_id, mfa_passed=lambda: session_passed_mfa(request))
+    person, proxy, grant = found.person, found.proxy, found.grant
+    if grant is not None:
+        record_access(
+            person=person,
+            actor=request.user,
+            route=AccessRoute.BREAK_GLASS,
+            page=page,
+            subject=subject,
+            break_glass=grant,
+        )
+    elif not found.is_own:
         record_access(
             person=person, actor=request.user, route=AccessRoute.PROXY, page=page, subject=subject, proxy=proxy
         )
-    return Reader(person=person, is_own=is_own, proxy=proxy, urls=_urls(person, is_own))
+    urls = _urls(person, found.is_own)
+    if grant is not None:
+        urls["dashboard"] = reverse("portal:staff_break_glass")
+    return Reader(person=person, is_own=found.is_own, proxy=proxy, urls=urls, grant=grant)
 
 
 def _context(reader: Reader, **extra: object) -> dict[str, object]:
-    return {"person": reader.person, "is_own": reader.is_own, "proxy": reader.proxy, "urls": reader.urls, **extra}
+    return {
+        "person": reader.person,
+        "is_own": reader.is_own,
+        "proxy": reader.proxy,
+        "grant": reader.grant,
+        "urls": reader.urls,
+        **extra,
+    }
 
 
 @require_GET
@@ -209,109 +220,13 @@ def document_detail(request: AuthenticatedRequest, resource_id: str, person_id: 
 
 @require_GET
 @login_required
-def export(request: AuthenticatedRequest) -> StreamingHttpResponse:
-    """Download my whole record as a FHIR Bundle; the person only, and the export is recorded."""
-    person = own_person(request.user)
-    if person is None:
-        raise Http404
-    record_audit(actor=request.user, person=person, action="records.exported")
-    response = StreamingHttpResponse(export_bundle(person), content_type="application/fhir+json")
-    response["Content-Disposition"] = f'attachment; filename="mamori-records-{timezone.localdate():%Y%m%d}.json"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@require_GET
-@login_required
 def access_log(request: AuthenticatedRequest) -> HttpResponse:
     """Who looked at my record: every read by someone other than the person, newest first."""
     reader = _reader(request, None, "records.access_log")
     return render(
         request,
         "portal/records/access_log.html",
-        _context(reader, accesses=list(accesses_of(reader.person).select_related("proxy")), section="access_log"),
-    )
-
-
-class ShareForm(forms.Form):
-    label = forms.CharField(
-        label=gettext_lazy("Who is it for?"),
-        help_text=gettext_lazy("For example the clinic or doctor's name. It is shown in your access log."),
-        max_length=100,
-    )
-    days = forms.TypedChoiceField(
-        label=gettext_lazy("How long may it be used?"),
-        coerce=int,
-        choices=[(1, gettext_lazy("1 day")), (7, gettext_lazy("7 days")), (30, gettext_lazy("30 days"))],
-        initial=1,
-    )
-
-
-def _qr_svg(url: str) -> str:
-    return str(
-        segno.make(url, error="m").svg_inline(scale=5, border=2, svgclass="qr__image", lineclass=None, omitsize=True)
-    )
-
-
-@login_required
-def share(request: AuthenticatedRequest) -> HttpResponse:
-    """Sharing with a clinician: make a time-limited link with its QR code, see and end earlier links."""
-    person = own_person(request.user)
-    if person is None:
-        raise Http404
-    form = ShareForm(request.POST or None)
-    created = None
-    if request.method == "POST" and form.is_valid():
-        link, token = sharing.create_share_link(
-            person=person, actor=request.user, label=form.cleaned_data["label"], days=form.cleaned_data["days"]
-        )
-        url = settings.MAMORI_BASE_URL.rstrip("/") + reverse("portal:records_shared", args=[token])
-        created = {"link": link, "url": url, "qr": mark_safe(_qr_svg(url))}  # noqa: S308 - segno's own SVG markup
-        form = ShareForm()
-    reader = Reader(person=person, is_own=True, proxy=None, urls=_urls(person, True))
-    response = render(
-        request,
-        "portal/records/share.html",
         _context(
-            reader,
-            form=form,
-            created=created,
-            links=list(sharing.share_links_of(person)),
-            now=timezone.now(),
-            section="share",
+            reader, page=accesses_page(reader.person, _page_number(request.GET.get("page"))), section="access_log"
         ),
     )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@require_POST
-@login_required
-def share_revoke(request: AuthenticatedRequest, link_id: str) -> HttpResponse:
-    person = own_person(request.user)
-    link = sharing.own_link(person, link_id) if person is not None else None
-    if link is None:
-        raise Http404
-    sharing.revoke_share_link(link=link, actor=request.user)
-    messages.success(request, _("The link no longer opens your records."))
-    return redirect("portal:records_share")
-
-
-@require_GET
-def shared_summary(request: HttpRequest, token: str) -> HttpResponse:
-    """What a clinician sees through a share link: the summary, read-only; every view is recorded."""
-    link = sharing.active_link_for_token(token)
-    if link is None:
-        raise Http404
-    actor = request.user if isinstance(request.user, User) and request.user.is_authenticated else None
-    record_access(person=link.person, actor=actor, route=AccessRoute.SHARE_LINK, page="records.shared", share_link=link)
-    board = reading.records_dashboard(link.person)
-    response = render(
-        request,
-        "portal/records/shared.html",
-        {"person": link.person, "link": link, "board": board, "urls": {}},
-    )
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response

@@ -38,6 +38,7 @@ def staff_home(request: AuthenticatedRequest) -> HttpResponse:
         {
             "memberships": memberships,
             "is_operator_admin": any(m.role == Role.OPERATOR_ADMIN for m in memberships),
+            "has_break_glass": any(m.role == Role.BREAK_GLASS and m.organisation.is_operator for m in memberships),
         },
     )
 

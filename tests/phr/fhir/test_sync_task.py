@@ -16,6 +16,7 @@ from phr.models.records import SyncRunStatus
 from phr.tasks import sync_connection
 from tests.conftest import requires_postgres
 from tests.phr.fhir.conftest import load_patient
+from tests.worker_broker import reset_connections
 
 
 @pytest.fixture
@@ -38,10 +39,7 @@ def own_broker_folder(tmp_path, settings):
 
 def _reset_broker_pools(options: dict) -> None:
     celery_app.conf.broker_transport_options = options
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    reset_connections()
 
 
 def wait_for_run(run_id, *, limit_seconds: float = 60) -> SyncRun:

@@ -13,35 +13,9 @@ from phr.models import FhirResource, SyncRun
 from phr.models.records import SyncRunStatus
 from tests.conftest import sign_in
 from tests.phr.records.conftest import PATIENT, bundle, observation
+from tests.worker_broker import private_broker
 
-
-def _reset_connections() -> None:
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def private_broker(tmp_path):
-    """With the filesystem broker, a folder of this test's own: another checkout's worker on the same
-    machine (sharing var/celery) must not take the message and look for the run in its own database."""
-    if not str(celery_app.conf.broker_url).startswith("filesystem://"):
-        yield
-        return
-    saved = celery_app.conf.broker_transport_options
-    queue = tmp_path / "queue"
-    queue.mkdir()
-    (tmp_path / "processed").mkdir()
-    celery_app.conf.broker_transport_options = {
-        "data_folder_in": str(queue),
-        "data_folder_out": str(queue),
-        "processed_folder": str(tmp_path / "processed"),
-    }
-    _reset_connections()
-    yield
-    celery_app.conf.broker_transport_options = saved
-    _reset_connections()
+__all__ = ["private_broker"]
 
 
 @pytest.mark.django_db(transaction=True)
