@@ -113,11 +113,11 @@ def main() -> None:
     # As in production and under the test runner: no query log (DJANGO_DEBUG only provides development keys).
     settings.DEBUG = False
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-        None if connection.vendor == "sqlite" else "test_mamori_bench_ingest"
+        None if connection.vendor == "sqlite" else f"test_{settings.DATABASES['default']['NAME']}_bench_ingest"
     )
     bundles = make_bundles(args.bundles)
     resources = sum(len(json.loads(data)["entry"]) for data in bundles)
-    config = setup_databases(verbosity=0, interactive=False)
+    config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
     try:
         best_baseline, best_pipeline, best_validate = measure(bundles, args.repeat)
         vendor = connection.vendor

@@ -9,9 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from phr.fhir.errors import FhirClientError, FhirResponseError
 from phr.fhir.http import FHIR_JSON, FhirHttp, same_base
 from phr.fhir.scopes import REFERENCED_RESOURCE_TYPES
+from phr.fhir.spool import Spool
 from phr.records.reader import MalformedUpload, RawEntry, read_bundle_bytes
 
 PAGE_SIZE = 100
@@ -24,48 +27,89 @@ Key = tuple[str, str]
 
 
 class Collected:
-    """The entries of one pull as received (``RawEntry``: the bytes to store, numbers exact), one per resource
-    (the last seen wins), plus entries that could not be read, which ingest reports as rejected."""
+    """The entries of one pull, spooled to disk page by page as they arrive (``phr.fhir.spool``).
 
-    def __init__(self) -> None:
-        self._entries: dict[Key, RawEntry] = {}
-        self._unreadable: list[RawEntry] = []
+    Replayed by ``entries``: one per resource (the last seen wins), plus entries that could not be read,
+    which ingest reports as rejected. Memory holds only where each resource's latest copy lies and the
+    Practitioner, Organization, Medication and Binary references met, never the resources themselves.
+    Use it in a ``with`` block: leaving it deletes the spool, also on failure.
+    """
+
+    def __init__(self, *, base_url: str = "") -> None:
+        self.base_url = base_url
+        self._spool = Spool()
+        self._latest: dict[Key, tuple[int, int]] = {}
+        self._search_page: dict[int, int] = {}
+        self._unreadable = 0
+        self.referenced: set[Key] = set()
         self.unresolved: list[Key] = []
 
-    def add(self, entry: RawEntry) -> None:
-        resource = entry.resource
-        if resource is None:
-            if not entry.skip:
-                self._unreadable.append(entry)
-            return
-        rtype, rid = resource.get("resourceType"), resource.get("id")
-        if isinstance(rtype, str) and isinstance(rid, str):
-            self._entries[(rtype, rid)] = entry
-        else:
-            self._unreadable.append(entry)
+    def __enter__(self) -> Collected:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._spool.close()
 
     def add_page(self, data: bytes, *, page: int) -> None:
+        """Spool one answer (a search page, or a single resource) and note what it holds."""
+        number = self._spool.append(data)
+        self._search_page[number] = page
         try:
-            for entry in read_bundle_bytes(data):
-                if page > 1 and entry.position:
-                    entry = replace(entry, position=f"{entry.position} (page {page})")
-                self.add(entry)
+            for ordinal, entry in enumerate(read_bundle_bytes(data)):
+                self._note(entry, (number, ordinal))
         except MalformedUpload as exc:
             raise FhirClientError("the server answered with JSON that cannot be read") from exc
 
+    def _note(self, entry: RawEntry, where: tuple[int, int]) -> None:
+        key = _key_of(entry)
+        if key is None:
+            if entry.resource is not None or not entry.skip:
+                self._unreadable += 1
+            return
+        self._latest[key] = where
+        for reference in _references(entry.resource):
+            target = reference_key(reference, self.base_url) if self.base_url else None
+            if target is not None and target[0] in REFERENCED_RESOURCE_TYPES:
+                self.referenced.add(target)
+
     def __contains__(self, key: Key) -> bool:
-        return key in self._entries
+        return key in self._latest
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._latest)
 
-    def entries(self) -> list[RawEntry]:
-        return [*self._entries.values(), *self._unreadable]
+    def keys(self) -> set[Key]:
+        """(type, id) of every resource the pull returned, valid or not."""
+        return set(self._latest)
 
-    def resources(self) -> Iterator[dict[str, Any]]:
-        for entry in self._entries.values():
-            if entry.resource is not None:
-                yield entry.resource
+    @property
+    def has_unreadable(self) -> bool:
+        return self._unreadable > 0
+
+    def entries(self) -> Iterator[RawEntry]:
+        """The entries to ingest, read back from the spool one page at a time."""
+        for number, data in self._spool.read():
+            page = self._search_page[number]
+            for ordinal, entry in enumerate(read_bundle_bytes(data)):
+                key = _key_of(entry)
+                if key is None and entry.resource is None and entry.skip:
+                    continue
+                if key is not None and self._latest.get(key) != (number, ordinal):
+                    continue  # a later page brought a newer copy
+                if page > 1 and entry.position:
+                    entry = replace(entry, position=f"{entry.position} (page {page})")
+                yield entry
+
+
+def _key_of(entry: RawEntry) -> Key | None:
+    resource = entry.resource
+    if resource is None:
+        return None
+    rtype, rid = resource.get("resourceType"), resource.get("id")
+    return (rtype, rid) if isinstance(rtype, str) and isinstance(rid, str) else None
 
 
 def fhir_instant(moment: datetime) -> str:
@@ -78,7 +122,11 @@ def _fetch(http: FhirHttp, url: str, params: dict[str, str] | None) -> bytes:
         raise FhirResponseError(
             f"{response.request.url.host} answered {response.status_code}", status=response.status_code
         )
-    return response.content
+    data = response.content
+    # httpx links a response and its stream both ways; unlinking them frees the page as soon as it is
+    # spooled, rather than at the next full garbage collection (pages would pile up in memory until then).
+    response.stream = httpx.ByteStream(b"")
+    return data
 
 
 def follow_pages(http: FhirHttp, url: str, params: dict[str, str] | None, into: Collected) -> None:
@@ -157,15 +205,10 @@ def resolve_references(http: FhirHttp, into: Collected, *, known: set[Key] | fro
     a few rounds deep (a Practitioner's Organization)."""
     tried: set[Key] = set(known)
     for _round in range(REFERENCE_ROUNDS):
-        wanted: list[Key] = []
-        for resource in list(into.resources()):
-            for reference in _references(resource):
-                key = reference_key(reference, http.base_url)
-                if key and key[0] in REFERENCED_RESOURCE_TYPES and key not in into and key not in tried:
-                    tried.add(key)
-                    wanted.append(key)
+        wanted = sorted(key for key in into.referenced if key not in into and key not in tried)
         if not wanted:
             return
+        tried.update(wanted)
         for rtype, rid in wanted:
             try:
                 data = _fetch(http, f"{rtype}/{rid}", None)

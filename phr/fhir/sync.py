@@ -1,8 +1,16 @@
 """A sync run: one pull of a connection's records, handed to ingest in one transaction at the end.
 
 Only one run per connection runs at a time (the connection row is locked while a run is claimed). Fetched
-entries stay in memory until every request has succeeded, so a failure mid-pull stores nothing: the run is
-marked failed with a short error, and the next run starts from the last successful one.
+pages are spooled to an encrypted private file as they arrive (``phr.fhir.spool``, deleted when the run
+ends) and ingested from it only once every request has succeeded, so a failure mid-pull stores nothing:
+the run is marked failed with a short error, and the next run starts from the last successful one.
+
+Runs are incremental (``_lastUpdated=gt…``) except the first and one every ``FULL_SYNC_EVERY``. A full
+run is what finds deletions at the hospital: a resource stored from this endpoint that the full pull no
+longer returns is marked deleted at source (``phr.records.services.mark_deleted_at_source``). Incremental
+runs cannot see deletions: FHIR R4 has no ``_history`` for one patient's compartment, and the type-level
+``<Type>/_history`` that servers such as sekmet-fhir offer lists every patient's changes, which a
+person's sync must not read.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from phr.fhir.scopes import REFERENCED_RESOURCE_TYPES
 from phr.models import Connection, FhirEndpoint, FhirResource, SyncRun
 from phr.models.fhir import AuthMode, ConnectionKind, ConnectionStatus
 from phr.models.records import SyncRunKind, SyncRunStatus
-from phr.records.services import ingest
+from phr.records.services import ingest, mark_deleted_at_source
 from phr.services import identifier_context
 
 logger = logging.getLogger(__name__)
@@ -33,6 +41,8 @@ logger = logging.getLogger(__name__)
 # A run still "running" after this long was abandoned by a worker that died; it no longer blocks the next.
 STALE_AFTER = timedelta(hours=1)
 ERROR_MAX = 500
+# How often a connection's run is a full pull (which finds what the hospital deleted) rather than incremental.
+FULL_SYNC_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -72,9 +82,14 @@ def claim(connection_id: uuid.UUID | str, run_id: uuid.UUID | str | None = None)
             run = SyncRun(person_id=connection.person_id, connection=connection, kind=SyncRunKind.SYNC)
         run.status = SyncRunStatus.RUNNING
         run.started_at = now
-        run.incremental_since = connection.last_success_started_at
+        run.incremental_since = None if needs_full_sync(connection, now=now) else connection.last_success_started_at
         run.save()
     return run
+
+
+def needs_full_sync(connection: Connection, *, now: datetime) -> bool:
+    last_full = connection.last_full_sync_started_at
+    return last_full is None or now - last_full >= FULL_SYNC_EVERY
 
 
 def _finish_failed(run: SyncRun, error: str, *, now: datetime | None = None, requests: int | None = None) -> None:
@@ -147,23 +162,35 @@ def _patient_id(connection: Connection, http: FhirHttp) -> str:
     return str(ids[0])
 
 
-def _pull(connection: Connection, run: SyncRun, http: FhirHttp, options: SyncOptions) -> tuple[str, fetch.Collected]:
+@dataclass
+class _Pull:
+    """What one run fetched, and which resource types it covered in full (None: every type, $everything)."""
+
+    patient_id: str
+    collected: fetch.Collected
+    searched_types: list[str] | None
+
+
+def _pull(
+    connection: Connection, run: SyncRun, http: FhirHttp, options: SyncOptions, collected: fetch.Collected
+) -> _Pull:
     endpoint: FhirEndpoint = discovery.refresh_capabilities(connection.endpoint, http=http)
     patient_id = _patient_id(connection, http)
-    collected = fetch.Collected()
+    searched_types: list[str] | None = None
     if run.incremental_since is None and endpoint.supports_everything:
         fetch.everything(http, patient_id, collected)
     else:
+        searched_types = discovery.searchable_types(endpoint)
         fetch.search_each_type(
             http,
             patient_id,
-            discovery.searchable_types(endpoint),
+            searched_types,
             collected,
             since=run.incremental_since,
             page_size=options.page_size,
         )
     fetch.resolve_references(http, collected, known=_stored_references(connection))
-    return patient_id, collected
+    return _Pull(patient_id=patient_id, collected=collected, searched_types=searched_types)
 
 
 def _stored_references(connection: Connection) -> set[fetch.Key]:
@@ -191,9 +218,10 @@ def perform(run: SyncRun, *, options: SyncOptions | None = None) -> SyncRun:
     )
     authoriser.http = http
     try:
-        with http:
-            patient_id, collected = _pull(connection, run, http, options)
-        _store(run, connection, patient_id, collected, requests=http.requests_made)
+        with fetch.Collected(base_url=http.base_url) as collected:
+            with http:
+                pull = _pull(connection, run, http, options, collected)
+            _store(run, connection, pull, requests=http.requests_made)
     except AuthorisationFailed as exc:
         _finish_failed(run, f"authorisation failed: {exc}", requests=http.requests_made)
     except FhirClientError as exc:
@@ -206,24 +234,49 @@ def perform(run: SyncRun, *, options: SyncOptions | None = None) -> SyncRun:
 
 
 @transaction.atomic
-def _store(run: SyncRun, connection: Connection, patient_id: str, collected: fetch.Collected, *, requests: int) -> None:
+def _store(run: SyncRun, connection: Connection, pull: _Pull, *, requests: int) -> None:
     endpoint = connection.endpoint
+    collected = pull.collected
     ingest(
         person=connection.person,
         source_key=endpoint.base_url,
         entries=collected.entries(),
         connection=connection,
         run=run,
-        expected_patient_ref=f"Patient/{patient_id}",
+        expected_patient_ref=f"Patient/{pull.patient_id}",
         source_organisation=endpoint.organisation,
     )
+    full = run.incremental_since is None
+    served = collected.keys()
+    # An entry that could not be read may be a resource still served: deletions wait for a clean full pull.
+    # A full pull that served no record but the Patient is more likely a fault at the hospital (a patient id
+    # mapped wrongly, an empty replica) than every record withdrawn: it marks nothing, and says so in the log.
+    served_any = any(
+        resource_type != "Patient"
+        and resource_type not in REFERENCED_RESOURCE_TYPES
+        and (pull.searched_types is None or resource_type in pull.searched_types)
+        for resource_type, _id in served
+    )
+    if full and not collected.has_unreadable and not served_any:
+        logger.warning("sync run %s: a full pull served no records; nothing is marked deleted at source", run.pk)
+    elif full and not collected.has_unreadable:
+        run.deleted_count = mark_deleted_at_source(
+            person=connection.person,
+            source_key=endpoint.base_url,
+            served=served,
+            resource_types=pull.searched_types,
+            except_types=REFERENCED_RESOURCE_TYPES,
+        )
     run.skipped_count += len(collected.unresolved)
     run.requests_made = requests
     run.status = SyncRunStatus.SUCCEEDED
     run.finished_at = timezone.now()
     run.error = ""
-    run.save(update_fields=["skipped_count", "requests_made", "status", "finished_at", "error"])
-    Connection.objects.filter(pk=connection.pk).update(last_success_started_at=run.started_at)
+    run.save(update_fields=["skipped_count", "deleted_count", "requests_made", "status", "finished_at", "error"])
+    done: dict[str, datetime | None] = {"last_success_started_at": run.started_at}
+    if full:
+        done["last_full_sync_started_at"] = run.started_at
+    Connection.objects.filter(pk=connection.pk).update(**done)
 
 
 def run_sync(

@@ -80,6 +80,8 @@ class Connection(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     granted_scopes = models.TextField(blank=True)
     last_success_started_at = models.DateTimeField(null=True, blank=True)
+    # The last successful full (non-incremental) pull: deletions at the hospital are found by full pulls.
+    last_full_sync_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -41,8 +41,11 @@ class SyncRun(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
+    deleted_count = models.PositiveIntegerField(default=0)
     rejected_entries = models.JSONField(default=list, blank=True)
     skipped_entries = models.JSONField(default=list, blank=True)
+    # Things the person should know that did not stop the run (an upload without a Patient, say).
+    warnings = models.JSONField(default=list, blank=True)
     requests_made = models.PositiveIntegerField(default=0)
     incremental_since = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
@@ -85,6 +88,8 @@ class FhirResource(models.Model):
     self_reported = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When a full sync found the hospital no longer serves it: kept with its versions, out of the record views.
+    deleted_at_source = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,7 +1,8 @@
 """Export: the person's whole record as a FHIR R4 Bundle (type collection) or as NDJSON, a batch at a time.
 
 Each resource is the stored raw JSON exactly as received, decrypted with the person's key; nothing is
-rebuilt, so what leaves is what came in.
+rebuilt, so what leaves is what came in. Resources the hospital has since withdrawn (``deleted_at_source``)
+are not part of the record any more and are left out, as the record views leave them out.
 
 NDJSON is one file (``.ndjson``, ``application/fhir+ndjson``): one resource a line, grouped by
 resourceType in alphabetical order, then by id. One file rather than FHIR Bulk Data's one file per type
@@ -35,8 +36,13 @@ def inline_max() -> int:
     return int(settings.MAMORI_EXPORT_INLINE_MAX)
 
 
+def _current(person: Person) -> QuerySet[FhirResource]:
+    """The person's resources that are part of the record: not those the hospital has since withdrawn."""
+    return FhirResource.objects.filter(person=person, deleted_at_source__isnull=True)
+
+
 def resource_count(person: Person) -> int:
-    return FhirResource.objects.filter(person=person).count()
+    return _current(person).count()
 
 
 def is_large(person: Person) -> bool:
@@ -44,11 +50,7 @@ def is_large(person: Person) -> bool:
 
 
 def _rows(person: Person) -> QuerySet[FhirResource, tuple[object, bytes]]:
-    return (
-        FhirResource.objects.filter(person=person)
-        .order_by("resource_type", "resource_id", "pk")
-        .values_list("pk", "raw_encrypted")
-    )
+    return _current(person).order_by("resource_type", "resource_id", "pk").values_list("pk", "raw_encrypted")
 
 
 def raw_resources(person: Person) -> Iterator[tuple[str, bytes]]:

@@ -6,6 +6,8 @@ identifiers (JP Core often references the subject by insurance member id only). 
 patient (a connection's) the aliases start from it; without one (an upload) the first patient met
 pins them. A Patient resource that matches adds its other aliases; anything that names someone else,
 a non-patient subject, or a subject that cannot be told apart, is refused.
+
+For uploads, ``PersonCheck`` also asks whether that patient is the person the file is uploaded for.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext as _
+
+from phr.crypto.blind_index import blind_index
+from phr.models import Identifier, Person
 
 SUBJECT_FIELDS = ("subject", "patient")
 _TYPED_REFERENCE = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
@@ -116,3 +121,87 @@ def _contained(resource: dict[str, Any], local_id: str) -> dict[str, Any] | None
         if isinstance(item, dict) and item.get("id") == local_id:
             return item
     return None
+
+
+class PatientIsSomeoneElse(Exception):
+    """An upload's Patient is clearly not the person it is uploaded for; the message is safe to show."""
+
+
+def _folded(text: object) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()) if isinstance(text, str) else ""
+
+
+class PersonCheck:
+    """For uploads: is the file's Patient the person the file is uploaded for?
+
+    Identifiers decide (compared through the blind index, never decrypted): a Patient identifier in a
+    system where the person has another value, or one that belongs to another person, is a clear
+    mismatch and refuses the whole upload. Name and birth date are only a soft check: a difference is a
+    warning in the run's report, as are a file without a Patient and a Patient without identifiers.
+    """
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+        self.own = dict(Identifier.objects.filter(person=person).values_list("system", "blind_index"))
+        self.patients = 0
+        self.warnings: list[str] = []
+
+    def check(self, patient: dict[str, Any]) -> None:
+        """Raises ``PatientIsSomeoneElse`` on a clear mismatch; otherwise may add warnings."""
+        self.patients += 1
+        pairs = self._identifiers(patient)
+        for system, index in pairs:
+            if system in self.own and self.own[system] != index:
+                raise PatientIsSomeoneElse(
+                    _(
+                        "The file is about someone else: its patient has a different identifier "
+                        "in a system where you have one (%(system)s). Nothing was imported."
+                    )
+                    % {"system": system[:100]}
+                )
+        others = Identifier.objects.filter(
+            system__in={system for system, _index in pairs}, blind_index__in={index for _system, index in pairs}
+        ).exclude(person=self.person)
+        if any((identifier.system, identifier.blind_index) in pairs for identifier in others):
+            raise PatientIsSomeoneElse(
+                _(
+                    "The file is about someone else: its patient's identifier belongs to another person. "
+                    "Nothing was imported."
+                )
+            )
+        if not pairs:
+            self._warn(
+                _("The file's patient has no identifier, so it could not be checked that the records are yours.")
+            )
+        self._soft_check(patient)
+
+    def finish(self) -> None:
+        if self.patients == 0:
+            self._warn(_("The file has no Patient, so it could not be checked that the records are yours."))
+
+    def _identifiers(self, patient: dict[str, Any]) -> set[tuple[str, str]]:
+        pairs = set()
+        for identifier in patient.get("identifier") or ():
+            if not isinstance(identifier, dict):
+                continue
+            system, value = identifier.get("system"), identifier.get("value")
+            if isinstance(system, str) and system and isinstance(value, str) and value.strip():
+                pairs.add((system, blind_index(system, value)))
+        return pairs
+
+    def _soft_check(self, patient: dict[str, Any]) -> None:
+        birth_date = patient.get("birthDate")
+        if (
+            isinstance(birth_date, str)
+            and birth_date[:10] != self.person.birth_date.isoformat()[: len(birth_date[:10])]
+        ):
+            self._warn(_("The birth date in the file differs from yours. Check that the records are yours."))
+        families = {_folded(name.get("family")) for name in patient.get("name") or () if isinstance(name, dict)}
+        families.discard("")
+        mine = {_folded(self.person.family_name), _folded(self.person.family_name_kana)} - {""}
+        if families and not families & mine:
+            self._warn(_("The family name in the file differs from yours. Check that the records are yours."))
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)

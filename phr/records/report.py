@@ -40,6 +40,7 @@ class IngestReport:
     skipped: int = 0
     rejected_entries: list[dict[str, Any]] = field(default_factory=list)
     skipped_entries: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def stored(self) -> int:

@@ -26,12 +26,14 @@ from phr.records.bulk import insert_rows
 from phr.records.classify import Classification, classify
 from phr.records.codes import Code, main_code
 from phr.records.digests import code_digest, content_digest
-from phr.records.patient import PatientMatcher
+from phr.records.patient import PatientMatcher, PersonCheck
 from phr.records.reader import RawEntry
 from phr.records.report import IngestReport
 from phr.records.validation import model_for, validation_problems
 
 BATCH_SIZE = 500
+# A batch is also stored once it holds this much raw JSON, so large resources never pile up in memory.
+BATCH_BYTES = 2 * 1024 * 1024
 RESOURCE_COLUMNS = (
     "id",
     "person",
@@ -141,15 +143,18 @@ class Ingestion:
         connection: Connection | None,
         matcher: PatientMatcher,
         source_organisation: Organisation | None,
+        person_check: PersonCheck | None = None,
     ) -> None:
         self.person = person
         self.source_key = source_key
         self.connection = connection
         self.matcher = matcher
         self.source_organisation = source_organisation
+        self.person_check = person_check
         self.data_key: DataKey = _data_key(person)
         self.report = IngestReport()
         self.batch: dict[tuple[str, str], _Prepared] = {}
+        self.batch_bytes = 0
 
     def add(self, entry: RawEntry) -> None:
         prepared = self._prepare(entry)
@@ -159,7 +164,8 @@ class Ingestion:
         if key in self.batch:
             self.flush()  # a later version of a resource in this batch: store the earlier one first
         self.batch[key] = prepared
-        if len(self.batch) >= BATCH_SIZE:
+        self.batch_bytes += len(prepared.raw)
+        if len(self.batch) >= BATCH_SIZE or self.batch_bytes >= BATCH_BYTES:
             self.flush()
 
     def _prepare(self, entry: RawEntry) -> _Prepared | None:
@@ -207,6 +213,8 @@ class Ingestion:
                 errors=errors,
             )
             return None
+        if resource_type == "Patient" and self.person_check is not None:
+            self.person_check.check(resource)
         version_id, last_updated = _meta(resource)
         return _Prepared(
             resource_type=resource_type,
@@ -225,7 +233,7 @@ class Ingestion:
     def flush(self) -> None:
         if not self.batch:
             return
-        batch, self.batch = self.batch, {}
+        batch, self.batch, self.batch_bytes = self.batch, {}, 0
         existing = {
             (row.resource_type, row.resource_id): row
             for row in FhirResource.objects.filter(
@@ -242,11 +250,11 @@ class Ingestion:
         indexes: list[tuple[object, ...]] = []
         for key, prepared in batch.items():
             row = existing.get(key)
-            if row is not None and row.content_digest == prepared.digest:
+            if row is not None and row.content_digest == prepared.digest and row.deleted_at_source is None:
                 self.report.unchanged += 1
                 continue
             if row is None:
-                resource_pk = str(uuid.uuid4())
+                resource_pk = uuid.uuid4()
                 created.append(
                     (
                         resource_pk,
@@ -283,8 +291,9 @@ class Ingestion:
             row.source_last_updated = prepared.source_last_updated
             row.raw_encrypted = encrypt_with(self.data_key, prepared.raw, context=raw_context(row.id))
             row.updated_at = now
+            row.deleted_at_source = None  # served again by the source
             updated.append(row)
-            indexes.append(self._index(str(row.id), prepared, self_reported=row.self_reported))
+            indexes.append(self._index(row.id, prepared, self_reported=row.self_reported))
         insert_rows(FhirResource, RESOURCE_COLUMNS, created)
         if updated:
             FhirResource.objects.bulk_update(
@@ -297,6 +306,7 @@ class Ingestion:
                     "source_last_updated",
                     "raw_encrypted",
                     "updated_at",
+                    "deleted_at_source",
                 ],
             )
             FhirResourceVersion.objects.bulk_create(versions)
@@ -314,7 +324,7 @@ class Ingestion:
             plaintext = decrypt(token, context=context)
         return encrypt_with(self.data_key, plaintext, context=version_context(resource_id, version))
 
-    def _index(self, resource_pk: str, prepared: _Prepared, *, self_reported: bool) -> tuple[object, ...]:
+    def _index(self, resource_pk: uuid.UUID, prepared: _Prepared, *, self_reported: bool) -> tuple[object, ...]:
         """An index row, in INDEX_COLUMNS order."""
         category = prepared.classification.category
         code = prepared.code

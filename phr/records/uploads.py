@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from phr.models import Person, SyncRun, User
 from phr.models.records import SyncRunKind, SyncRunStatus
+from phr.records.patient import PatientIsSomeoneElse
 from phr.records.reader import MalformedUpload, read_upload
 from phr.records.services import ingest, upload_source_key
 from phr.services import record_audit
@@ -153,8 +154,14 @@ def process_upload(*, run_id: object) -> SyncRun | None:
     person = run.person
     try:
         with translation.override(person.preferred_language), path.open("rb") as stream:
-            ingest(person=person, source_key=upload_source_key(person), entries=read_upload(stream), run=run)
-    except MalformedUpload as exc:
+            ingest(
+                person=person,
+                source_key=upload_source_key(person),
+                entries=read_upload(stream),
+                run=run,
+                check_person=True,
+            )
+    except (MalformedUpload, PatientIsSomeoneElse) as exc:
         return _finish(run, error=str(exc), path=path)
     except Exception:
         _finish(run, error=_("The file could not be imported because of an internal error."), path=path)
@@ -191,4 +198,5 @@ _COUNT_FIELDS = (
     "skipped_count",
     "rejected_entries",
     "skipped_entries",
+    "warnings",
 )

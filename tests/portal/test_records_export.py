@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
@@ -85,6 +86,20 @@ def test_a_resource_received_pretty_printed_stays_on_one_line_with_the_same_json
 
     assert len(lines) == 1
     assert json.loads(lines[0]) == json.loads(pretty)
+
+
+def test_a_resource_the_hospital_withdrew_is_not_exported(client: Client, alice: Person) -> None:
+    seed_record(alice)
+    withdrawn = FhirResource.objects.filter(person=alice).exclude(resource_type="Patient").first()
+    assert withdrawn is not None
+    FhirResource.objects.filter(pk=withdrawn.pk).update(deleted_at_source=timezone.now())
+    sign_in(client, alice.user.email)
+
+    lines = body_of(client.get(NDJSON_URL)).splitlines()
+    bundle = json.loads(body_of(client.get(BUNDLE_URL)))
+
+    assert len(lines) == len(bundle["entry"]) == FhirResource.objects.filter(person=alice).count() - 1
+    assert str(withdrawn.pk) not in {entry["fullUrl"].removeprefix("urn:uuid:") for entry in bundle["entry"]}
 
 
 def test_an_empty_record_exports_an_empty_bundle_and_an_empty_ndjson(client: Client, alice: Person) -> None:

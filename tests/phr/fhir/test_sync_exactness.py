@@ -60,8 +60,8 @@ def test_the_page_collector_keeps_trailing_zeros_and_offsets() -> None:
         b'{"resourceType":"Observation","id":"o1","status":"final","code":{"text":"K"},'
         b'"effectiveDateTime":"2026-11-20T09:30:00.000+09:00","valueQuantity":{"value":3.10}}}]}'
     )
-    collected = Collected()
-    collected.add_page(page, page=1)
-    (entry,) = collected.entries()
+    with Collected() as collected:
+        collected.add_page(page, page=1)
+        (entry,) = collected.entries()
     assert b'"value":3.10' in entry.raw.replace(b" ", b"")
     assert b'"2026-11-20T09:30:00.000+09:00"' in entry.raw

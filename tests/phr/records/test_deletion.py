@@ -84,7 +84,7 @@ def test_a_deletion_is_recorded_without_health_data(alice, records) -> None:
     recorded = RecordDeletion.objects.get(person=alice)
     assert (recorded.scope, recorded.actor) == ("all", alice.user)
     event = AuditEvent.objects.get(person=alice, action="records.deleted")
-    assert event.detail == {"scope": "all", "resources": 4, "versions": 1}
+    assert event.detail == {"scope": "all", "resources": 4, "versions": 1, "exports": 0}
 
 
 def test_another_persons_connection_is_not_a_scope(bob, connection) -> None:
