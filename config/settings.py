@@ -65,9 +65,6 @@ MAMORI_JWKS_ALLOW_PRIVATE = env_bool("MAMORI_JWKS_ALLOW_PRIVATE", DEBUG)
 # again; a change made in the same process is seen at once (consent/api/auth.py, consent/reference.py).
 MAMORI_API_AUTH_CACHE_SECONDS = env_int("MAMORI_API_AUTH_CACHE_SECONDS", 10, minimum=0, maximum=60)
 MAMORI_REFERENCE_CACHE_SECONDS = env_int("MAMORI_REFERENCE_CACHE_SECONDS", 5, minimum=0, maximum=60)
-# How a single decision's audit row is written: "background" (a writer thread, batched) or "inline";
-# empty: background on PostgreSQL, inline on SQLite (consent/decision_log.py).
-MAMORI_DECISION_AUDIT_WRITER = env_choice("MAMORI_DECISION_AUDIT_WRITER", ("", "background", "inline"), "")
 # The identifier system of the national linkage id (the person's key across data holders).
 MAMORI_LINKAGE_SYSTEM = env_str("MAMORI_LINKAGE_SYSTEM", "urn:mamori:linkage-id")
 # Largest FHIR upload (Bundle or NDJSON) accepted, in bytes; it is streamed to var/uploads/, never held in memory.

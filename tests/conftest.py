@@ -161,10 +161,3 @@ def _clear_process_caches():
     token_cache.clear()
     window_counter.clear()
     clear_reference_cache()
-
-
-@pytest.fixture(autouse=True)
-def _decision_audit_inline(settings) -> None:
-    """Tests read the decision audit right after a request, inside their transaction: write it inline.
-    The background writer (production's default on PostgreSQL) has its own transactional tests."""
-    settings.MAMORI_DECISION_AUDIT_WRITER = "inline"

@@ -3,7 +3,6 @@ the person, one to audit. It must answer exactly as the engine does from the dat
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent import decision_log, selectors
+from consent import selectors
 from consent.api_clients import issue_token, register_client
 from consent.models import AccessToken, DecisionAudit, Notice, NoticeChannel, NoticeStatus, Project, ProjectStatus
 from phr.models import Organisation, Person
@@ -134,48 +133,3 @@ def test_the_relaxed_commit_of_the_audit_row_does_not_outlive_its_statement(clie
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the background writer is PostgreSQL's")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_background_writer_records_every_check_once(client, hospital, alice, bob, study, settings):
-    settings.MAMORI_DECISION_AUDIT_WRITER = "background"
-    link(alice, HOSPITAL_SYSTEM, "P-0001")
-    link(bob, HOSPITAL_SYSTEM, "P-0002")
-    accept(alice, study)
-    headers = token_headers(hospital)
-    answers = [check(client, headers, number, study).json()["decision"] for number in ["P-0001", "P-0002"] * 20]
-    assert decision_log.flush(timeout=10)
-    rows = DecisionAudit.objects.filter(channel="single")
-    assert rows.count() == 40
-    assert sorted(rows.filter(person=alice).values_list("decision", flat=True).distinct()) == ["permit"]
-    assert sorted(rows.filter(person=bob).values_list("decision", flat=True).distinct()) == ["deny"]
-    assert answers.count("permit") == 20
-    assert set(rows.values_list("organisation_id", flat=True)) == {hospital.pk}
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the background writer is PostgreSQL's")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_background_writer_takes_rows_from_many_threads(hospital, alice, study, settings):
-    settings.MAMORI_DECISION_AUDIT_WRITER = "background"
-    decision = selectors.decide_for_person(alice, selectors.project_request(study))
-
-    def submit(n: int) -> None:
-        for _ in range(n):
-            decision_log.record_decision(
-                organisation_id=hospital.pk,
-                client_id="threads",
-                person_id=alice.pk,
-                project_id=study.pk,
-                channel="single",
-                decision=decision,
-            )
-        connection.close()
-
-    threads = [threading.Thread(target=submit, args=(250,)) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert decision_log.flush(timeout=10)
-    assert DecisionAudit.objects.filter(client_id="threads").count() == 1000
