@@ -1,7 +1,9 @@
 """Bulk check of 1,000,000 identifiers against 1,000,000 persons, against a bare COPY-and-join.
 
-Run: ``DATABASE_URL=postgresql://... DJANGO_DEBUG=true .venv/bin/python bench/bulk.py [--persons N]``
-(a throw-away test database is created and dropped; SQLite works with a smaller ``--persons``).
+Run: ``DATABASE_URL=postgresql://... DJANGO_DEBUG=true .venv/bin/python bench/bulk.py [--persons N] [--keep-db]``
+(a throw-away test database is created and dropped; SQLite works with a smaller ``--persons``). Seeding
+1,000,000 persons takes minutes: ``--keep-db`` keeps the seeded database for the next ``--keep-db`` run,
+which then only empties the audit and the jobs of the previous one.
 
 Workload: ``--persons`` persons each holding a patient number of one hospital; one in five has made a
 choice (accepted or declined the project, or opted out of secondary use: the directives of real choices
@@ -21,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -137,6 +140,18 @@ def populate(count: int, templates: list[str]) -> list[str]:
     return numbers
 
 
+def seeded(count: int) -> tuple[Organisation | None, Project | None, list[str]]:
+    """A kept database's hospital, project and numbers, emptied of the last run's jobs and audit rows."""
+    project = Project.objects.filter(title_ja="ベンチ研究").select_related("organisation").first()
+    if project is None or Identifier.objects.filter(system=SYSTEM).count() != count:
+        assert project is None, "the kept database holds another workload: drop it"
+        return None, None, []
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE consent_decisionaudit, consent_bulkcheck")
+        cursor.execute("VACUUM ANALYZE")
+    return project.organisation, project, [f"B{n:08d}" for n in range(count)]
+
+
 def baseline(path: Path) -> float:
     """Read the file, blind-index each line, COPY into a temporary table, join to identifiers, fetch."""
     started = time.perf_counter()
@@ -161,22 +176,26 @@ def baseline(path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--keep-db", action="store_true", help="keep the seeded database and reuse it next time")
     args = parser.parse_args()
     settings.DEBUG = False
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-        None if connection.vendor == "sqlite" else "test_mamori_bench_bulk"
-    )
+    keep = args.keep_db and connection.vendor == "postgresql"
+    name = f"test_mamori_bench_bulk_{args.persons}" if keep else "test_mamori_bench_bulk"
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = None if connection.vendor == "sqlite" else name
     workdir = Path(tempfile.mkdtemp(prefix="mamori-bench-bulk-"))
     settings.VAR_DIR = workdir
     jobs._enqueue = lambda job_id: None  # the run is timed in-process below
-    config = setup_databases(verbosity=0, interactive=False)
+    # No serialised copy of the database (only TransactionTestCase rollbacks use one): a million rows.
+    config = setup_databases(verbosity=0, interactive=False, keepdb=keep, serialized_aliases=set())
     try:
-        hospital = party_services.create_organisation(
-            name="ベンチ病院", kind=OrganisationKind.HOSPITAL, actor=None, patient_number_system=SYSTEM
-        )
-        project = make_project(hospital)
         started = time.perf_counter()
-        numbers = populate(args.persons, choice_templates(project))
+        hospital, project, numbers = seeded(args.persons) if keep else (None, None, [])
+        if hospital is None or project is None:
+            hospital = party_services.create_organisation(
+                name="ベンチ病院", kind=OrganisationKind.HOSPITAL, actor=None, patient_number_system=SYSTEM
+            )
+            project = make_project(hospital)
+            numbers = populate(args.persons, choice_templates(project))
         populate_s = time.perf_counter() - started
         random.Random(9).shuffle(numbers)
         upload = workdir / "upload.csv"
@@ -195,7 +214,8 @@ def main() -> None:
         vendor = connection.vendor
         permitted = done.permitted
     finally:
-        teardown_databases(config, verbosity=0)
+        teardown_databases(config, verbosity=0, keepdb=keep)
+        shutil.rmtree(workdir, ignore_errors=True)
     figures = {
         "bench": "bulk",
         "database": vendor,

@@ -50,13 +50,14 @@ def checked(system: object, value: object, accepted: frozenset[str]) -> Identifi
     """An identifier from its parts, raising InvalidIdentifier with the reason when it cannot be used."""
     if not isinstance(system, str) or not system:
         raise InvalidIdentifier("The identifier needs a system.")
-    if not isinstance(value, str) or not normalise_identifier_value(value):
+    normalised = normalise_identifier_value(value) if isinstance(value, str) else ""
+    if not isinstance(value, str) or not normalised:
         raise InvalidIdentifier("The identifier needs a value.")
     if len(value) > MAX_VALUE_LENGTH or "\n" in value or "\r" in value:
         raise InvalidIdentifier("The identifier value is too long or spans lines.")
     if system not in accepted:
         raise InvalidIdentifier("The identifier system is neither your patient-number system nor the linkage system.")
-    return IdentifierRef(system, normalise_identifier_value(value))
+    return IdentifierRef(system, normalised)
 
 
 def parse_token(text: str, accepted: frozenset[str]) -> IdentifierRef:
@@ -70,16 +71,15 @@ def parse_token(text: str, accepted: frozenset[str]) -> IdentifierRef:
 def person_ids_for(refs: Sequence[IdentifierRef]) -> list[uuid.UUID | None]:
     """The person each identifier names (None when nobody holds it), in input order.
 
-    The blind index is an HMAC over system and value, so ``blind_index IN (…)`` uses the unique
-    index and the system is checked on the few rows found.
+    The unique index is (system, blind index): both are given so that each identifier is one index probe.
     """
     result: list[uuid.UUID | None] = []
     for start in range(0, len(refs), CHUNK):
         chunk = refs[start : start + CHUNK]
         keys = [(ref.system, blind_index(ref.system, ref.value)) for ref in chunk]
-        rows = Identifier.objects.filter(blind_index__in={index for _, index in keys}).values_list(
-            "system", "blind_index", "person_id"
-        )
+        rows = Identifier.objects.filter(
+            system__in={system for system, _ in keys}, blind_index__in={index for _, index in keys}
+        ).values_list("system", "blind_index", "person_id")
         found = {(system, index): person_id for system, index, person_id in rows}
         result.extend(found.get(key) for key in keys)
     return result

@@ -9,45 +9,53 @@ fsynced, then the progress (lines done, output sizes) and that chunk's audit row
 run that dies leaves progress that never runs ahead of the files; the next run (redelivery, or the
 beat task that re-queues jobs whose lease lapsed) truncates the files back to the recorded sizes and
 goes on from there, with the same evaluation instant. After ``MAX_ATTEMPTS`` runs the job fails.
+
+On PostgreSQL lines are resolved a block (``BLOCK_LINES``) at a time by the server
+(:mod:`consent.bulk.staging`), which also writes each chunk's audit rows; elsewhere each chunk is decided
+through the ORM (:mod:`consent.bulk.evaluate`) and its audit rows inserted from Python.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from json.encoder import encode_basestring
+from functools import partial
+from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, NamedTuple, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from consent.bulk.decisions import record_decisions
-from consent.bulk.evaluate import ChunkEvaluator
-from consent.bulk.identifiers import IdentifierRef, InvalidIdentifier, accepted_systems, checked, parse_token
+from consent.bulk.evaluate import ChunkEvaluator, Outcome
+from consent.bulk.identifiers import accepted_systems
+from consent.bulk.lines import LineParser, LineWriter, Pair, blind_indexes, data_lines, invalid_line, is_header
+from consent.bulk.staging import StagedLines
 from consent.duo.results import Language
 from consent.engine import Decision, Verdict
-from consent.models import BulkCheck, BulkCheckFormat, BulkCheckStatus, DecisionChannel, Project
+from consent.models import BulkCheck, BulkCheckStatus, DecisionChannel, Project
 from consent.selectors import project_request
 from phr.models import Organisation
 
 logger = logging.getLogger(__name__)
 
-CHUNK_LINES = 50_000
+# Lines a checkpoint covers: its audit rows go in with one statement, and fewer, larger statements write the
+# audit's person indexes in fewer passes (1,000,000 rows: 20 × 50,000 took twice 4 × 250,000).
+CHUNK_LINES = 250_000
+WRITE_LINES = 50_000
+BLOCK_LINES = 1_000_000
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 COPY_BLOCK = 1024 * 1024
-HEADERS = (b"system,value", b'"system","value"')
-_CSV_SPECIAL = frozenset(',"\r\n')
 
 
 class ByteStream(Protocol):
@@ -79,10 +87,6 @@ def job_dir(job_id: object) -> Path:
 # -- upload ------------------------------------------------------------------------------------------------
 
 
-def _is_header(first: bytes, fmt: str) -> bool:
-    return fmt == BulkCheckFormat.CSV and first.strip().lstrip(b"\xef\xbb\xbf").lower() in HEADERS
-
-
 def _store(stream: ByteStream, path: Path, limit: int, fmt: str) -> int:
     """Copy ``stream`` to ``path`` block by block; the number of lines (the header not counted)."""
     size = lines = 0
@@ -101,7 +105,7 @@ def _store(stream: ByteStream, path: Path, limit: int, fmt: str) -> int:
         lines += 1
     with path.open("rb") as stored:
         first = stored.readline()
-    return lines - 1 if first and _is_header(first, fmt) else lines
+    return lines - 1 if first and is_header(first, fmt) else lines
 
 
 def create_bulk_check(
@@ -152,53 +156,6 @@ def bulk_check_for_organisation(organisation: Organisation, job_id: object) -> B
     except ValueError:
         return None
     return BulkCheck.objects.filter(pk=key, organisation=organisation, expires_at__gt=timezone.now()).first()
-
-
-# -- lines -------------------------------------------------------------------------------------------------
-
-
-def parse_line(raw: bytes, fmt: str, accepted: frozenset[str]) -> IdentifierRef:
-    """One input line as an identifier; InvalidIdentifier says what is wrong with it."""
-    try:
-        text = raw.decode("utf-8").strip().lstrip("\ufeff")
-    except UnicodeDecodeError as error:
-        raise InvalidIdentifier("The line is not UTF-8.") from error
-    if not text:
-        raise InvalidIdentifier("The line is empty.")
-    if fmt == BulkCheckFormat.NDJSON:
-        try:
-            item = json.loads(text)
-        except ValueError as error:
-            raise InvalidIdentifier("The line is not JSON.") from error
-        if not isinstance(item, dict):
-            raise InvalidIdentifier("Each line is an object {system, value}.")
-        return checked(item.get("system"), item.get("value"), accepted)
-    fields = next(csv.reader([text]))
-    if len(fields) == 2:
-        return checked(fields[0], fields[1], accepted)
-    if len(fields) == 1:
-        return parse_token(fields[0], accepted)
-    raise InvalidIdentifier("A CSV line is system,value or SYSTEM|VALUE.")
-
-
-def _data_lines(handle: IO[bytes], fmt: str) -> Iterator[bytes]:
-    first = True
-    for raw in handle:
-        if first:
-            first = False
-            if _is_header(raw, fmt):
-                continue
-        yield raw.rstrip(b"\r\n")
-
-
-def _permitted_line(ref: IdentifierRef, identifier_json: str, fmt: str) -> str:
-    if fmt == BulkCheckFormat.NDJSON:
-        return identifier_json + "\n"
-    if not (_CSV_SPECIAL & set(ref.system) or _CSV_SPECIAL & set(ref.value)):
-        return f"{ref.system},{ref.value}\n"
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([ref.system, ref.value])
-    return buffer.getvalue()
 
 
 # -- the run -----------------------------------------------------------------------------------------------
@@ -252,85 +209,116 @@ def _open_output(path: Path, size: int) -> IO[str]:
     return path.open("a", encoding="utf-8", newline="")
 
 
+class _Mark(NamedTuple):
+    results_bytes: int
+    permitted_bytes: int
+    permitted: int
+
+
+class _Output:
+    """The job's two output files and what has been written to them since the last checkpoint."""
+
+    def __init__(self, job: BulkCheck, results: IO[str], permitted: IO[str], language: Language) -> None:
+        self.job = job
+        self.results = results
+        self.permitted_out = permitted
+        self.language = language
+        self.permitted = job.permitted
+        self.writer = LineWriter(job.format)
+        # The JSON of each distinct decision, written once: most lines share a handful of decisions.
+        self.fragments: dict[int, tuple[str, bool]] = {}
+
+    def write(
+        self,
+        first: int,
+        pairs: Sequence[Pair | None],
+        problems: dict[int, str],
+        outcome: Callable[[int], tuple[Decision, int | None]],
+        skipped: int = 0,
+    ) -> None:
+        """The results (and permitted) lines of input lines ``first``, ``first + 1``, … in order.
+
+        ``problems`` says what is wrong with each line that is not an identifier, by position in a list
+        whose first ``skipped`` entries came before ``pairs``."""
+        fragments, writer = self.fragments, self.writer
+        results: list[str] = []
+        permitted: list[str] = []
+        for offset, pair in enumerate(pairs):
+            line = first + offset
+            if pair is None:
+                results.append(invalid_line(line, problems[skipped + offset]))
+                continue
+            decision, version = outcome(line)
+            fragment, permit = fragments.get(id(decision)) or fragments.setdefault(
+                id(decision), _fragment(decision, self.language)
+            )
+            system, value = pair
+            identifier = writer.identifier_json(system, value)
+            version_json = "null" if version is None else version
+            results.append(f'{{"line":{line},"identifier":{identifier},"consent_version":{version_json},{fragment}}}\n')
+            if permit:
+                permitted.append(writer.permitted_line(system, value, identifier))
+            if len(results) >= WRITE_LINES:
+                self.results.write("".join(results))
+                results.clear()
+        self.results.write("".join(results))
+        self.permitted_out.write("".join(permitted))
+        self.permitted += len(permitted)
+
+    def mark(self) -> _Mark:
+        """Where the files end after the lines written so far (flushed to the operating system)."""
+        for handle in (self.results, self.permitted_out):
+            handle.flush()
+        return _Mark(self.results.tell(), self.permitted_out.tell(), self.permitted)
+
+    def checkpoint(self, done: int, audit: Callable[[], None], written: Callable[[], _Mark] | None = None) -> bool:
+        """Record the chunk's audit rows, make its lines durable, then record progress, all in one transaction.
+
+        ``written`` waits until the chunk's lines are written (they may still be being written while the
+        audit rows go in) and tells where they end; more lines written after that are past the mark.
+        False when the job is no longer this run's (failed or taken over): nothing is recorded then.
+        """
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # A checkpoint lost to a database crash only sends a resumed run back to the previous one, its
+                # audit rows lost with it: its commit need not wait for the WAL flush.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            audit()
+            mark = written() if written is not None else self.mark()
+            for handle in (self.results, self.permitted_out):
+                os.fsync(handle.fileno())
+            kept = BulkCheck.objects.filter(pk=self.job.pk, status=BulkCheckStatus.RUNNING).update(
+                processed=done,
+                permitted=mark.permitted,
+                results_bytes=mark.results_bytes,
+                permitted_bytes=mark.permitted_bytes,
+                lease_until=timezone.now() + LEASE,
+            )
+            if not kept:
+                transaction.set_rollback(True)
+        return bool(kept)
+
+
 def _run(job: BulkCheck) -> None:
     assert job.evaluated_at is not None
     directory = job_dir(job.pk)
-    accepted = accepted_systems(job.organisation)
     evaluator = ChunkEvaluator(project_request(job.project), job.evaluated_at)
+    parser = LineParser(job.format, accepted_systems(job.organisation))
     language: Language = "en" if job.language == "en" else "ja"
-    # The JSON of each distinct decision, written once: most lines share a handful of decisions.
-    fragments: dict[int, tuple[str, bool]] = {}
     with (
         (directory / "input").open("rb") as source,
         _open_output(directory / "results.ndjson", job.results_bytes) as results,
         _open_output(directory / "permitted", job.permitted_bytes) as permitted_out,
     ):
-        lines = _data_lines(source, job.format)
+        lines = data_lines(source, job.format)
         for _ in range(job.processed):
             next(lines)
-        done, permitted = job.processed, job.permitted
-        while done < job.total:
-            raw_chunk = [raw for _, raw in zip(range(CHUNK_LINES), lines, strict=False)]
-            if not raw_chunk:
-                break
-            refs: list[IdentifierRef | None] = []
-            problems: list[str | None] = []
-            for raw in raw_chunk:
-                try:
-                    refs.append(parse_line(raw, job.format, accepted))
-                    problems.append(None)
-                except InvalidIdentifier as error:
-                    refs.append(None)
-                    problems.append(str(error))
-            outcomes = evaluator.decide(refs)
-            person_ids: list[uuid.UUID | None] = []
-            decisions: list[Decision] = []
-            versions: list[int | None] = []
-            for offset, (ref, problem, (person_id, decision, version)) in enumerate(
-                zip(refs, problems, outcomes, strict=True)
-            ):
-                line = done + offset + 1
-                if ref is None or decision is None:
-                    results.write(_invalid_line(line, problem or ""))
-                    continue
-                identifier = _identifier_json(ref)
-                fragment, permit = fragments.get(id(decision)) or fragments.setdefault(
-                    id(decision), _fragment(decision, language)
-                )
-                version_json = "null" if version is None else str(version)
-                results.write(
-                    f'{{"line":{line},"identifier":{identifier},"consent_version":{version_json},{fragment}}}\n'
-                )
-                if permit:
-                    permitted += 1
-                    permitted_out.write(_permitted_line(ref, identifier, job.format))
-                person_ids.append(person_id)
-                decisions.append(decision)
-                versions.append(version)
-            for handle in (results, permitted_out):
-                handle.flush()
-                os.fsync(handle.fileno())
-            done += len(raw_chunk)
-            with transaction.atomic():
-                record_decisions(
-                    organisation=job.organisation,
-                    client_id=job.client_id,
-                    project=job.project,
-                    channel=DecisionChannel.BULK,
-                    person_ids=person_ids,
-                    decisions=decisions,
-                    versions=versions,
-                )
-                kept = BulkCheck.objects.filter(pk=job.pk, status=BulkCheckStatus.RUNNING).update(
-                    processed=done,
-                    permitted=permitted,
-                    results_bytes=results.tell(),
-                    permitted_bytes=permitted_out.tell(),
-                    lease_until=timezone.now() + LEASE,
-                )
-                if not kept:
-                    transaction.set_rollback(True)
-                    return
+        output = _Output(job, results, permitted_out, language)
+        run = _run_staged if connection.vendor == "postgresql" else _run_chunked
+        done = run(job, lines, parser, evaluator, output)
+    if done is None:
+        return
     if done != job.total:
         fail(job, "The uploaded file changed while it was checked.")
         return
@@ -340,27 +328,125 @@ def _run(job: BulkCheck) -> None:
     (directory / "input").unlink(missing_ok=True)
 
 
+def _run_chunked(
+    job: BulkCheck, lines: Iterator[bytes], parser: LineParser, evaluator: ChunkEvaluator, output: _Output
+) -> int | None:
+    """Decide chunk by chunk through the ORM; the lines done, or None when the job was taken away."""
+    done = job.processed
+    while done < job.total:
+        raws = list(islice(lines, CHUNK_LINES))
+        if not raws:
+            break
+        pairs, problems = parser.parse(raws)
+        outcomes = evaluator.decide(pairs)
+        output.write(done + 1, pairs, problems, _positional(outcomes, done + 1))
+        done += len(raws)
+        known = [(person_id, decision, version) for person_id, decision, version in outcomes if decision is not None]
+        audit = partial(
+            record_decisions,
+            organisation=job.organisation,
+            client_id=job.client_id,
+            project=job.project,
+            channel=DecisionChannel.BULK,
+            person_ids=[person_id for person_id, _, _ in known],
+            decisions=[decision for _, decision, _ in known if decision is not None],
+            versions=[version for _, _, version in known],
+        )
+        if not output.checkpoint(done, audit):
+            return None
+    return done
+
+
+def _positional(outcomes: Sequence[Outcome], first: int) -> Callable[[int], tuple[Decision, int | None]]:
+    def outcome(line: int) -> tuple[Decision, int | None]:
+        _, decision, version = outcomes[line - first]
+        assert decision is not None
+        return decision, version
+
+    return outcome
+
+
+def _run_staged(
+    job: BulkCheck, lines: Iterator[bytes], parser: LineParser, evaluator: ChunkEvaluator, output: _Output
+) -> int | None:
+    """Resolve a block at a time on the server, write and audit it chunk by chunk (PostgreSQL)."""
+    assert job.evaluated_at is not None
+    staged = StagedLines(evaluator)
+    done = job.processed
+    try:
+        while done < job.total:
+            raws = list(islice(lines, BLOCK_LINES))
+            if not raws:
+                break
+            pairs, problems = parser.parse(raws)
+            present = [(done + 1 + offset, pair) for offset, pair in enumerate(pairs) if pair is not None]
+            valid = [pair for _, pair in present]
+            staged.stage([line for line, _ in present], valid, blind_indexes)
+            del present, valid
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") as executor:
+                writer = _ChunkWriter(executor, output, pairs, problems, staged.outcome, first=done + 1)
+                writer.start(0)
+                for start in range(0, len(raws), CHUNK_LINES):
+                    size = min(CHUNK_LINES, len(raws) - start)
+                    audit = partial(
+                        staged.audit,
+                        start=done + 1,
+                        end=done + 1 + size,
+                        at=job.evaluated_at,
+                        organisation_id=job.organisation_id,
+                        client_id=job.client_id,
+                        project_id=job.project_id,
+                        channel=DecisionChannel.BULK,
+                    )
+                    done += size
+                    if not output.checkpoint(done, audit, writer.finish):
+                        return None
+    finally:
+        staged.close()
+    return done
+
+
+class _ChunkWriter:
+    """Writes a block's chunks in a thread: a chunk's lines are formatted and written while the server
+    inserts its audit rows, and the next chunk's while it is fsynced and checkpointed."""
+
+    def __init__(
+        self,
+        executor: ThreadPoolExecutor,
+        output: _Output,
+        pairs: Sequence[Pair | None],
+        problems: dict[int, str],
+        outcome: Callable[[int], tuple[Decision, int | None]],
+        first: int,
+    ) -> None:
+        self.executor, self.output, self.pairs, self.problems, self.outcome = executor, output, pairs, problems, outcome
+        self.first = first
+        self.start_at = 0
+        self.pending: Future[None] | None = None
+
+    def start(self, start: int) -> None:
+        self.start_at = start
+        chunk = self.pairs[start : start + CHUNK_LINES]
+        self.pending = self.executor.submit(
+            self.output.write, self.first + start, chunk, self.problems, self.outcome, skipped=start
+        )
+
+    def finish(self) -> _Mark:
+        """Wait for the current chunk, note where the files end, and start writing the next one."""
+        assert self.pending is not None
+        self.pending.result()
+        mark = self.output.mark()
+        following = self.start_at + CHUNK_LINES
+        if following < len(self.pairs):
+            self.start(following)
+        return mark
+
+
 def _fragment(decision: Decision, language: Language) -> tuple[str, bool]:
     """The decision's part of a results line (JSON members, no braces) and whether it permits."""
     wire = decision.to_wire(language)
     members = {"decision": wire["decision"], "reasons": wire["reasons"], "categories": wire["categories"]}
     return json.dumps(members, ensure_ascii=False)[1:-1], decision.verdict == Verdict.PERMIT
-
-
-def _identifier_json(ref: IdentifierRef) -> str:
-    return f'{{"system":{encode_basestring(ref.system)},"value":{encode_basestring(ref.value)}}}'
-
-
-def _invalid_line(line: int, problem: str) -> str:
-    record: dict[str, Any] = {
-        "line": line,
-        "identifier": None,
-        "consent_version": None,
-        "decision": "deny",
-        "reasons": [{"code": "invalid-identifier", "message": problem}],
-        "categories": {},
-    }
-    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 # -- reading results and housekeeping ------------------------------------------------------------------------

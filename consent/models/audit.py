@@ -25,17 +25,22 @@ class DecisionAudit(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("evaluated at"))
-    # No database constraints on these keys: bulk checks COPY 50,000 rows a chunk and per-row foreign-key
-    # triggers would dominate; the rows are only ever written by record_decisions from loaded objects.
+    # No database constraints on these keys: bulk checks insert 250,000 rows a chunk and per-row foreign-key
+    # triggers would dominate; the rows are only ever written from loaded objects. No single-column indexes
+    # either (each one costs every bulk insert more than the rows themselves): the person is the first column
+    # of the (person, -at) index, and nothing reads by organisation or project except the PROTECT check when
+    # one is deleted, which is rare and may scan.
     organisation = models.ForeignKey(
-        "phr.Organisation", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "phr.Organisation", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     # The API client is kept as its id: clients may be retired while the audit must stay.
     client_id = models.CharField(_("API client"), max_length=64, blank=True)
     person = models.ForeignKey(
-        "phr.Person", on_delete=models.CASCADE, related_name="decision_audits", db_constraint=False
+        "phr.Person", on_delete=models.CASCADE, related_name="decision_audits", db_constraint=False, db_index=False
     )
-    project = models.ForeignKey("consent.Project", on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    project = models.ForeignKey(
+        "consent.Project", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=DecisionChannel.choices)
     decision = models.CharField(_("decision"), max_length=8)
     reasons = models.JSONField(_("reason codes"), default=list)

@@ -23,6 +23,7 @@ def test_an_operator_lists_clients_without_secrets_and_revokes_one(
     detail = client.get(f"/admin/consent/apiclient/{api_client.pk}/change/")
     assert listing.status_code == detail.status_code == 200
     assert api_client.client_id in listing.content.decode()
+    assert secret is not None and api_client.secret_hash is not None
     for page in (listing, detail):
         assert secret not in page.content.decode()
         assert api_client.secret_hash not in page.content.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -109,3 +111,22 @@ def test_it_handles_ten_thousand_identifiers(client, auth, patients, study, bob)
     results = response.json()["results"]
     assert len(results) == 10_000
     assert results[-2]["decision"] == "permit"
+
+
+def test_persons_in_the_same_state_keep_their_own_consent_version(client, auth, patients, study):
+    """Persons with the same choices are decided once, but each answer carries that person's version."""
+    alice, bob = patients["alice"], patients["bob"]
+    accept(alice, study)
+    accept(bob, study)
+    decline(bob, study)
+    accept(bob, study)
+    batch = post_json(client, URL, {"project": str(study.pk), "identifiers": ids("P-0001", "P-0002")}, auth).json()
+    versions = {r["identifier"]["value"]: (r["decision"], r["consent_version"]) for r in batch["results"]}
+    for value in ("P-0001", "P-0002"):
+        single = client.get(
+            "/api/v1/decisions", {"identifier": f"{HOSPITAL_SYSTEM}|{value}", "project": str(study.pk)}, headers=auth
+        ).json()
+        assert versions[value] == ("permit", single["consent_version"])
+    assert versions["P-0001"][1] != versions["P-0002"][1]
+    audited = DecisionAudit.objects.filter(channel="batch").values_list("consent_version", flat=True)
+    assert Counter(audited) == Counter(version for _, version in versions.values())

@@ -6,6 +6,7 @@ import io
 import json
 import random
 import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -13,11 +14,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from consent import selectors
 from consent.bulk import jobs
-from consent.models import BulkCheck, BulkCheckStatus, DecisionAudit
+from consent.models import BulkCheck, BulkCheckStatus, DecisionAudit, Notice, NoticeChannel, NoticeStatus, Project
 from phr.crypto.blind_index import blind_index
 from phr.models import Identifier, Person
-from tests.conftest import requires_postgres
+from tests.conftest import make_citizen, requires_postgres
 from tests.consent.api.hospital import (
     HOSPITAL_SYSTEM,
     accept,
@@ -30,6 +32,7 @@ from tests.consent.api.hospital import (
     other_hospital,
     patients,
 )
+from tests.consent.conftest import long_ago, notify
 
 __all__ = ["auth", "hospital", "other_hospital", "patients"]
 
@@ -100,6 +103,63 @@ def test_it_agrees_with_the_single_endpoint(client, auth, patients, study, djang
         ).json()
         for key in ("decision", "reasons", "categories", "consent_version"):
             assert result[key] == single[key]
+
+
+def engine_answer(person: Person, project: Project) -> tuple[str, list[str], int | None]:
+    decision = selectors.decide_for_person(person, selectors.project_request(project))
+    return decision.verdict.value, [r.code for r in decision.reasons], decision.consent_version
+
+
+def every_kind_of_person(patients, study) -> dict[str, Person]:
+    """Patient numbers of persons the engine answers differently: choices, notices old, new and failed."""
+    alice, bob = patients["alice"], patients["bob"]
+    noticed, recent, failed, other = (
+        make_citizen(f"{name}@example.test", "山田", name) for name in ("noticed", "recent", "failed", "other")
+    )
+    accept(alice, study)
+    decline(bob, study)
+    notify(noticed, study, at=long_ago())
+    notify(recent, study, at=timezone.now() - timedelta(days=1))
+    Notice.objects.create(person=failed, project=study, channel=NoticeChannel.EMAIL, status=NoticeStatus.FAILED)
+    people = {"P-0001": alice, "P-0002": bob, "P-0003": noticed, "P-0004": recent, "P-0005": failed, "P-0006": other}
+    for number, person in list(people.items())[2:]:
+        link(person, HOSPITAL_SYSTEM, number)
+    return people
+
+
+def test_every_line_agrees_with_the_engine_across_blocks_and_chunks(
+    client, auth, patients, study, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Blocks of 4 lines resolved at once (PostgreSQL), chunks of 3 checkpointed: neither boundary shows."""
+    monkeypatch.setattr(jobs, "BLOCK_LINES", 4)
+    monkeypatch.setattr(jobs, "CHUNK_LINES", 3)
+    people = every_kind_of_person(patients, study)
+    numbers = ["P-0006", "P-0003", "P-9", "P-0001", "P-0004", "P-0005", "P-0002", "P-0003", "Ｐ－０００１"]
+    body = "".join(f"{HOSPITAL_SYSTEM},{n}\n" for n in numbers[:4]) + "nonsense\n"
+    body += "".join(f"{HOSPITAL_SYSTEM},{n}\n" for n in numbers[4:6]) + "a,b,c\n"
+    body += "".join(f"{HOSPITAL_SYSTEM},{n}\n" for n in numbers[6:])
+    job = run_upload(client, auth, study, body, django_capture_on_commit_callbacks)
+    assert (job["status"], job["processed"], job["total"]) == ("done", 11, 11)
+    results = [json.loads(line) for line in lines(client.get(job["results_url"], headers=auth))]
+    assert [r["line"] for r in results] == list(range(1, 12))
+    assert [r["line"] for r in results if r["identifier"] is None] == [5, 8]  # first and second chunk of a block
+    assert results[7]["reasons"][0]["message"] == "A CSV line is system,value or SYSTEM|VALUE."
+    assert results[2]["reasons"][0]["code"] == "unknown-person"
+    checked = [r for r in results if r["identifier"] is not None]
+    for result in checked:
+        person = people.get(result["identifier"]["value"])
+        if person is not None:
+            answer = (result["decision"], [r["code"] for r in result["reasons"]], result["consent_version"])
+            assert answer == engine_answer(person, study), result["identifier"]
+    assert {r["identifier"]["value"]: r["decision"] for r in checked}["P-0003"] == "permit"
+    permitted = [r["identifier"]["value"] for r in checked if r["decision"] == "permit"]
+    assert job["permitted"] == len(permitted)
+    assert lines(client.get(job["permitted_url"], headers=auth)) == [f"{HOSPITAL_SYSTEM},{v}" for v in permitted]
+    audited = DecisionAudit.objects.filter(channel="bulk")
+    assert audited.count() == len([n for n in numbers if n != "P-9"])
+    assert Counter(audited.values_list("consent_version", flat=True)) == Counter(
+        r["consent_version"] for r in checked if r["consent_version"] is not None
+    )
 
 
 def test_it_audits_one_row_per_known_person(client, auth, patients, study, django_capture_on_commit_callbacks):
@@ -173,16 +233,16 @@ def test_a_run_that_died_resumes_without_repeating_or_losing_lines(client, auth,
     monkeypatch.setattr(jobs, "CHUNK_LINES", 2)
     values = ["P-0001", "P-0002", "P-3", "P-0001", "P-5"]
     job_id = upload(client, auth, study, "".join(f"{HOSPITAL_SYSTEM},{v}\n" for v in values)).json()["id"]
-    real = jobs.ChunkEvaluator.decide
+    real = jobs._Output.checkpoint
     calls = {"n": 0}
 
-    def dies_on_second_chunk(self, refs):
+    def dies_before_the_second_checkpoint(self, *args):
         calls["n"] += 1
         if calls["n"] == 2:
             raise SystemExit("worker killed")
-        return real(self, refs)
+        return real(self, *args)
 
-    monkeypatch.setattr(jobs.ChunkEvaluator, "decide", dies_on_second_chunk)
+    monkeypatch.setattr(jobs._Output, "checkpoint", dies_before_the_second_checkpoint)
     with pytest.raises(SystemExit):
         jobs.run_bulk_check(job_id)
     job = BulkCheck.objects.get(pk=job_id)
@@ -196,6 +256,38 @@ def test_a_run_that_died_resumes_without_repeating_or_losing_lines(client, auth,
     assert [r["line"] for r in results] == [1, 2, 3, 4, 5]
     assert [r["decision"] for r in results] == ["permit", "deny", "deny", "permit", "deny"]
     assert DecisionAudit.objects.count() == 3
+
+
+def test_a_run_that_died_in_a_later_block_resumes_from_its_last_checkpoint(client, auth, patients, study, monkeypatch):
+    people = every_kind_of_person(patients, study)
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(jobs, "BLOCK_LINES", 4)
+    monkeypatch.setattr(jobs, "CHUNK_LINES", 2)
+    numbers = [*people, "P-9", *people]
+    job_id = upload(client, auth, study, "".join(f"{HOSPITAL_SYSTEM},{n}\n" for n in numbers)).json()["id"]
+    real = jobs._Output.checkpoint
+    calls = {"n": 0}
+
+    def dies_before_the_third_checkpoint(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise SystemExit("worker killed")
+        return real(self, *args)
+
+    monkeypatch.setattr(jobs._Output, "checkpoint", dies_before_the_third_checkpoint)
+    with pytest.raises(SystemExit):
+        jobs.run_bulk_check(job_id)
+    assert BulkCheck.objects.get(pk=job_id).processed == 4
+    assert DecisionAudit.objects.count() == 4
+    BulkCheck.objects.filter(pk=job_id).update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert jobs.run_bulk_check(job_id).status == BulkCheckStatus.DONE
+    results = [json.loads(line) for line in lines(client.get(f"{URL}/{job_id}/results.ndjson", headers=auth))]
+    assert [r["line"] for r in results] == list(range(1, len(numbers) + 1))
+    assert [r["identifier"]["value"] for r in results] == numbers
+    assert DecisionAudit.objects.count() == len(numbers) - 1
+    for result in results:
+        if (person := people.get(result["identifier"]["value"])) is not None:
+            assert result["decision"] == engine_answer(person, study)[0]
 
 
 def test_a_job_interrupted_too_often_fails_cleanly(client, auth, study, monkeypatch):

@@ -1,0 +1,175 @@
+"""Bulk checks on PostgreSQL: a block of lines staged in a temporary table, resolved and audited by the server.
+
+A block (up to ``jobs.BLOCK_LINES`` lines, several checkpoint chunks) is resolved with one join: its (line,
+system, blind index) rows are COPYed into a temporary table and joined once to identifiers and consent states
+into ``bulk_check_lines`` (line, person, consent version, directives). One join per block, not per chunk:
+each join reads the whole identifier table, so chunk-sized joins made a large file cost its chunks times
+the table. Python then fetches only what it needs to decide: the distinct consent states with the lines
+holding each, the lines naming nobody and the notices of the block's persons, and decides once per
+distinct (state, notices). Each chunk's audit rows are then one ``INSERT … SELECT`` from the table, given
+the decision classes of the chunk's lines whose decision is not the default one (a known person with no
+choice and no notice), sorted by person so the audit's person indexes are written in order.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from django.db import connection, transaction
+
+from consent.bulk.evaluate import ANY_NOTICE, ChunkEvaluator, NoticeFacts, add_notice, copy_text
+from consent.bulk.lines import Pair
+from consent.engine import Decision
+from consent.models import NoticeStatus
+
+DEFAULT_CLASS = 0
+COPY_SLICE = 50_000
+
+_KEYS = "CREATE TEMPORARY TABLE bulk_check_keys (line integer, system text, blind_index varchar(64))"
+_RESOLVE = """
+CREATE TEMPORARY TABLE bulk_check_lines AS
+SELECT k.line, i.person_id, COALESCE(s.version, 0) AS version, s.directives::text AS state
+FROM bulk_check_keys k
+LEFT JOIN phr_identifier i ON i.blind_index = k.blind_index AND i.system = k.system
+LEFT JOIN consent_consentstate s ON s.person_id = i.person_id
+"""
+_STATES = """
+SELECT state, array_agg(line), array_agg(version) FROM bulk_check_lines
+WHERE state IS NOT NULL GROUP BY state
+"""
+_UNKNOWN = "SELECT COALESCE(array_agg(line), '{}') FROM bulk_check_lines WHERE person_id IS NULL"
+_NOTICES = """
+SELECT l.line, n.project_id, n.regime_id, n.delivered_at, n.states_commercial_use
+FROM consent_notice n JOIN bulk_check_lines l ON l.person_id = n.person_id
+WHERE n.status = %s AND n.delivered_at IS NOT NULL AND (n.project_id = %s::uuid OR n.regime_id = ANY(%s::bigint[]))
+"""
+_AUDIT = """
+INSERT INTO consent_decisionaudit
+    (at, organisation_id, client_id, person_id, project_id, channel, decision, reasons, consent_version)
+SELECT %s::timestamptz, %s::uuid, %s, l.person_id, %s::uuid, %s, v.decision, v.reasons, l.version
+FROM bulk_check_lines l
+LEFT JOIN unnest(%s::integer[], %s::integer[]) AS o(line, class) ON o.line = l.line
+JOIN unnest(%s::integer[], %s::text[], %s::jsonb[]) AS v(class, decision, reasons) ON v.class = COALESCE(o.class, 0)
+WHERE l.person_id IS NOT NULL AND l.line >= %s AND l.line < %s
+ORDER BY l.person_id
+"""
+
+
+class StagedLines:
+    """The lines of the current block on the server, and each line's decision and consent version."""
+
+    def __init__(self, evaluator: ChunkEvaluator) -> None:
+        self.evaluator = evaluator
+        self.default = evaluator.decision_of("[]", 0, {})
+        self.special: dict[int, tuple[Decision, int | None]] = {}
+        self.classes: dict[int, int] = {id(self.default): DEFAULT_CLASS}
+        self.verdicts: list[Decision] = [self.default]
+        # The block's lines whose decision is not the default one, ascending, and their classes.
+        self.class_lines: list[int] = []
+        self.class_ids: list[int] = []
+
+    def outcome(self, line: int) -> tuple[Decision, int | None]:
+        """A staged line's decision and consent version (None for a line naming nobody)."""
+        return self.special.get(line) or (self.default, 0)
+
+    def stage(
+        self, lines: Sequence[int], pairs: Sequence[Pair], blind_indexes: Callable[[Sequence[Pair]], list[str]]
+    ) -> None:
+        """Resolve and decide a block: ``lines[n]`` holds the identifier ``pairs[n]``."""
+        self.special = {}
+        systems: dict[str, str] = {}
+        with transaction.atomic(), connection.cursor() as cursor:
+            # One join of up to a million rows a side: let it hash in memory rather than in batches on disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("DROP TABLE IF EXISTS bulk_check_keys, bulk_check_lines")
+            cursor.execute(_KEYS)
+            with cursor.copy("COPY bulk_check_keys (line, system, blind_index) FROM STDIN") as copy:
+                # Sent a slice at a time: the server stores one slice while the next is being hashed here.
+                for start in range(0, len(pairs), COPY_SLICE):
+                    part = pairs[start : start + COPY_SLICE]
+                    copy.write(
+                        "".join(
+                            f"{line}\t{systems.get(system) or systems.setdefault(system, copy_text(system))}\t{index}\n"
+                            for line, (system, _), index in zip(
+                                lines[start : start + COPY_SLICE], part, blind_indexes(part), strict=True
+                            )
+                        )
+                    )
+            cursor.execute("ANALYZE bulk_check_keys")
+            cursor.execute(_RESOLVE)
+            cursor.execute("DROP TABLE bulk_check_keys")
+            cursor.execute("CREATE INDEX ON bulk_check_lines (line)")
+            cursor.execute("ANALYZE bulk_check_lines")
+            cursor.execute(_UNKNOWN)
+            for line in cursor.fetchone()[0]:
+                self.special[line] = (self.evaluator.unknown, None)
+            notices = self._notices(cursor)
+            cursor.execute(_STATES)
+            for state, state_lines, versions in cursor.fetchall():
+                shared = self.evaluator.decision_of(state, 0, {})
+                for line, version in zip(state_lines, versions, strict=True):
+                    facts = notices.pop(line, None)
+                    decision = shared if facts is None else self.evaluator.decision_of(state, version, facts)
+                    self.special[line] = (decision, version)
+            for line, facts in notices.items():
+                self.special[line] = (self.evaluator.decision_of("[]", 0, facts), 0)
+        classes = sorted((line, self._class(decision)) for line, (decision, _) in self.special.items())
+        classes = [(line, cls) for line, cls in classes if cls != DEFAULT_CLASS]
+        self.class_lines = [line for line, _ in classes]
+        self.class_ids = [cls for _, cls in classes]
+
+    def _notices(self, cursor: object) -> dict[int, NoticeFacts]:
+        """The notice facts of the block's noticed persons, by line (nothing to read when nobody was noticed)."""
+        project_id, regime_ids = self.evaluator.notice_params()
+        result: dict[int, NoticeFacts] = {}
+        if project_id is None and not regime_ids:
+            return result
+        params = [NoticeStatus.DELIVERED, project_id, regime_ids]
+        cursor.execute(ANY_NOTICE, params)  # type: ignore[attr-defined]
+        if not cursor.fetchone()[0]:  # type: ignore[attr-defined]
+            return result
+        cursor.execute(_NOTICES, params)  # type: ignore[attr-defined]
+        for line, *fact in cursor.fetchall():  # type: ignore[attr-defined]
+            add_notice(result.setdefault(line, {}), *fact)
+        return result
+
+    def _class(self, decision: Decision) -> int:
+        cls = self.classes.get(id(decision))
+        if cls is None:
+            cls = self.classes[id(decision)] = len(self.verdicts)
+            self.verdicts.append(decision)
+        return cls
+
+    def audit(
+        self,
+        *,
+        start: int,
+        end: int,
+        at: datetime,
+        organisation_id: uuid.UUID,
+        client_id: str,
+        project_id: uuid.UUID,
+        channel: str,
+    ) -> None:
+        """Record the decisions of staged lines ``start`` ≤ line < ``end`` naming a person, one row each."""
+        low, high = bisect_left(self.class_lines, start), bisect_left(self.class_lines, end)
+        classes = list(range(len(self.verdicts)))
+        verdicts = [decision.verdict.value for decision in self.verdicts]
+        reasons = [json.dumps([reason.code for reason in decision.reasons]) for decision in self.verdicts]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _AUDIT,
+                [
+                    *(at, organisation_id, client_id, project_id, channel),
+                    *(self.class_lines[low:high], self.class_ids[low:high], classes, verdicts, reasons, start, end),
+                ],
+            )
+
+    def close(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bulk_check_keys, bulk_check_lines")
