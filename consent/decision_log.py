@@ -2,11 +2,12 @@
 
 Batches and bulk checks write many rows at once (:mod:`consent.bulk.decisions`); a single check writes one,
 and on a busy API that row's commit would otherwise wait for the WAL flush on every request. On PostgreSQL
-the row is committed with ``synchronous_commit = off`` for its own transaction only (``set_config(...,
-true)`` in the same statement): the answer does not wait for the flush, which PostgreSQL makes within
-``3 × wal_writer_delay`` (600 ms by default). The row is never torn or reordered; what this gives up is that a
-crash of the database server within that fraction of a second can lose the last rows, which the persons'
-transparency pages would then not show. The answer itself changes nothing in the database.
+the row goes in through the function ``consent_record_decision`` (migration 0010, whose plan the session
+keeps), which sets ``synchronous_commit = off`` for that one transaction (``set_config(..., true)``): the
+answer does not wait for the flush, which PostgreSQL makes within ``3 × wal_writer_delay`` (600 ms by
+default). The row is never torn or reordered; what this gives up is that a crash of the database server within
+that fraction of a second can lose the last rows, which the persons' transparency pages would then not show.
+The answer itself changes nothing in the database.
 
 (Measured and dropped: a writer thread per worker that batched the rows with durable commits. The thread's
 own work cost the request more than the round trip it saved; see docs/BENCHMARKS.md.)
@@ -24,13 +25,10 @@ from django.db import connection
 from consent.engine import Decision
 from consent.models.audit import DecisionAudit
 
-_INSERT_RELAXED = """
-WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
-INSERT INTO consent_decisionaudit
-    (at, organisation_id, client_id, person_id, project_id, channel, decision, reasons, consent_version)
-SELECT %s::timestamptz, %s::uuid, %s::varchar, %s::uuid, %s::uuid, %s::varchar, %s::varchar, %s::jsonb, %s::integer
-FROM relaxed
-"""
+_RECORD = (
+    "SELECT consent_record_decision(%s::timestamptz, %s::uuid, %s::varchar, %s::uuid, %s::uuid, %s::varchar, "
+    "%s::varchar, %s::jsonb, %s::integer)"
+)
 
 
 def record_decision(
@@ -70,4 +68,4 @@ def record_decision(
         decision.consent_version,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_RELAXED, params)
+        cursor.execute(_RECORD, params)

@@ -292,16 +292,25 @@ def snapshot_for_identifier(
     request reads — the same snapshot :func:`snapshots_for` builds, in one statement instead of three.
     ``(None, None)`` when nobody holds the identifier."""
     kind, key = _notice_keys(request, at)
-    uuid_field = Notice._meta.get_field("project")
-    if kind == "project":
-        notice_sql, notice_params = "n.project_id = %s", [uuid_field.get_db_prep_value(key, connection)]
-    elif key:
-        notice_sql = f"n.regime_id IN ({', '.join(['%s'] * len(key))})"
-        notice_params = list(key)
-    else:
-        notice_sql, notice_params = "1 = 0", []
     with connection.cursor() as cursor:
-        cursor.execute(_SNAPSHOT_SQL.format(notice=notice_sql), [NoticeStatus.DELIVERED, *notice_params, index, system])
+        if connection.vendor == "postgresql":  # a function, whose plan the session keeps (migration 0010)
+            project = key if kind == "project" else None
+            regimes = sorted(key) if kind == "regime" else []
+            cursor.execute(
+                "SELECT * FROM consent_snapshot(%s, %s::uuid, %s::bigint[], %s, %s)",
+                [NoticeStatus.DELIVERED, project, regimes, index, system],
+            )
+        else:
+            uuid_field = Notice._meta.get_field("project")
+            if kind == "project":
+                notice_sql, notice_params = "n.project_id = %s", [uuid_field.get_db_prep_value(key, connection)]
+            elif key:
+                notice_sql = f"n.regime_id IN ({', '.join(['%s'] * len(key))})"
+                notice_params = list(key)
+            else:
+                notice_sql, notice_params = "1 = 0", []
+            statement = _SNAPSHOT_SQL.format(notice=notice_sql)
+            cursor.execute(statement, [NoticeStatus.DELIVERED, *notice_params, index, system])
         rows = cursor.fetchall()
     if not rows:
         return None, None

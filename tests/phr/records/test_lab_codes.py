@@ -13,10 +13,12 @@ from phr.models import Person
 from phr.records.codes import JLAC_SYSTEMS, LOINC, main_code
 from phr.records.lab_codes import lab_concepts, parse_concepts
 from phr.records.labs import lab_history, latest_labs
+from tests.phr.records.conftest import JP_CORE
 from tests.portal.test_records_fixtures import observation, seed_record
 
 ROOT = Path(__file__).resolve().parents[3]
-FIXTURE_DIRS = [ROOT / "phr" / "demo" / "fixtures" / "jp-core", ROOT.parent / "shared" / "fixtures" / "jp-core"]
+# The demo's copies and the shared JP Core examples (at the fixed path every fixture test reads them from).
+FIXTURE_DIRS = [ROOT / "phr" / "demo" / "fixtures" / "jp-core", JP_CORE]
 
 
 def _resources(value: Any) -> Iterator[dict[str, Any]]:
