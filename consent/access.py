@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import Http404
 
 from consent.models import Receipt
 from phr.access import person_for_user
+from phr.ids import uuid_or_404
 from phr.models import User
 from phr.services import record_audit
 
@@ -17,10 +16,7 @@ def receipt_for_user(user: User, receipt_id: object) -> Receipt:
 
     A proxy's view is audited, so the person sees it.
     """
-    try:
-        key = uuid.UUID(str(receipt_id))
-    except ValueError:
-        raise Http404 from None
+    key = uuid_or_404(receipt_id)
     receipt = Receipt.objects.select_related("event", "event__person", "event__actor").filter(pk=key).first()
     if receipt is None:
         raise Http404

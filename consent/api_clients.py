@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.models import AccessToken, ApiClient, ApiScope, UsedAssertion
+from phr.ids import uuid_or_404
 from phr.models import Organisation, User
 from phr.models.parties import Role
 from phr.services import record_audit
@@ -233,11 +233,7 @@ def clients_for_admin(user: User) -> QuerySet[ApiClient]:
 
 def client_for_admin(user: User, client_pk: object) -> ApiClient:
     """Fetch and authorise: a client of an organisation ``user`` administers, else 404 (never 403)."""
-    try:
-        pk = uuid.UUID(str(client_pk))
-    except ValueError:
-        raise Http404 from None
-    client = clients_for_admin(user).filter(pk=pk).first()
+    client = clients_for_admin(user).filter(pk=uuid_or_404(client_pk)).first()
     if client is None:
         raise Http404
     return client

@@ -2,7 +2,7 @@
 
 Batches and bulk checks write many rows at once (:mod:`consent.bulk.decisions`); a single check writes one,
 and on a busy API that row's commit would otherwise wait for the WAL flush on every request. On PostgreSQL
-the row goes in through the function ``consent_record_decision`` (migration 0010, whose plan the session
+the row goes in through the function ``consent_record_decision`` (migration 0008, whose plan the session
 keeps), which sets ``synchronous_commit = off`` for that one transaction (``set_config(..., true)``): the
 answer does not wait for the flush, which PostgreSQL makes within ``3 × wal_writer_delay`` (600 ms by
 default). The row is never torn or reordered; what this gives up is that a crash of the database server within

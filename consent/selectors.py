@@ -46,6 +46,7 @@ from consent.models import (
 )
 from consent.models.projects import parse_duo_purpose
 from phr.categories import TIERS
+from phr.ids import parse_uuid
 from phr.models import Organisation, Person
 
 CHUNK = 2000
@@ -211,13 +212,6 @@ def _notice_keys(request: DecisionRequest, at: datetime) -> tuple[str, Any]:
     return "regime", ids
 
 
-def _uuid(value: object) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def snapshots_for(
     person_ids: Sequence[object], request: DecisionRequest, at: datetime | None = None
 ) -> list[ConsentSnapshot | None]:
@@ -226,7 +220,7 @@ def snapshots_for(
     kind, key = _notice_keys(request, at)
     result: list[ConsentSnapshot | None] = []
     for start in range(0, len(person_ids), CHUNK):
-        chunk = [_uuid(value) for value in person_ids[start : start + CHUNK]]
+        chunk = [parse_uuid(value) for value in person_ids[start : start + CHUNK]]
         wanted = [value for value in chunk if value is not None]
         rows = Person.objects.filter(pk__in=wanted).values_list(
             "pk", "consent_state__version", "consent_state__directives"
@@ -293,7 +287,7 @@ def snapshot_for_identifier(
     ``(None, None)`` when nobody holds the identifier."""
     kind, key = _notice_keys(request, at)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # a function, whose plan the session keeps (migration 0010)
+        if connection.vendor == "postgresql":  # a function, whose plan the session keeps (migration 0008)
             project = key if kind == "project" else None
             regimes = sorted(key) if kind == "regime" else []
             cursor.execute(
@@ -314,7 +308,7 @@ def snapshot_for_identifier(
         rows = cursor.fetchall()
     if not rows:
         return None, None
-    person_id = _uuid(rows[0][0])
+    person_id = parse_uuid(rows[0][0])
     version, directives = rows[0][1] or 0, rows[0][2]
     if isinstance(directives, str):  # SQLite, and PostgreSQL's jsonb as Django reads it raw
         directives = json.loads(directives)
@@ -326,7 +320,7 @@ def snapshot_for_identifier(
             delivered_at = parse_datetime(delivered_at)
         if timezone.is_naive(delivered_at):
             delivered_at = timezone.make_aware(delivered_at, UTC)
-        name = f"project:{_uuid(project_id)}" if project_id else f"regime:{regime_id}"
+        name = f"project:{parse_uuid(project_id)}" if project_id else f"regime:{regime_id}"
         notices.setdefault(name, []).append(NoticeFact(delivered_at, bool(commercial)))
     snapshot = ConsentSnapshot(
         person_id=str(person_id),

@@ -8,22 +8,15 @@ holding an active break-glass grant for that person (in a session that passed MF
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import Http404
 from django.utils import timezone
 
+from phr.ids import uuid_or_404
 from phr.models import BreakGlassGrant, Person, Proxy, User
 from phr.models.parties import ProxyScope, Role
-
-
-def _uuid(value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 def own_person(user: User) -> Person | None:
@@ -37,7 +30,7 @@ def person_for_user(user: User, person_id: object | None = None, *, scope: str =
     if not user.is_authenticated:
         raise Http404
     own = own_person(user)
-    if person_id is None or (own is not None and own.pk == _uuid(person_id)):
+    if person_id is None or (own is not None and own.pk == uuid_or_404(person_id)):
         if own is None:
             raise Http404
         return own
@@ -48,7 +41,12 @@ def person_for_user(user: User, person_id: object | None = None, *, scope: str =
 
 
 def active_proxy_for(user: User, person_id: object) -> Proxy | None:
-    return Proxy.objects.active().select_related("person").filter(proxy_user=user, person_id=_uuid(person_id)).first()
+    return (
+        Proxy.objects.active()
+        .select_related("person")
+        .filter(proxy_user=user, person_id=uuid_or_404(person_id))
+        .first()
+    )
 
 
 def proxy_granted_by(user: User, proxy_id: object) -> Proxy:
@@ -56,7 +54,7 @@ def proxy_granted_by(user: User, proxy_id: object) -> Proxy:
     own = own_person(user)
     if own is None:
         raise Http404
-    proxy = Proxy.objects.select_related("proxy_user").filter(pk=_uuid(proxy_id), person=own).first()
+    proxy = Proxy.objects.select_related("proxy_user").filter(pk=uuid_or_404(proxy_id), person=own).first()
     if proxy is None:
         raise Http404
     return proxy
@@ -83,7 +81,7 @@ def active_break_glass_for(user: User, person_id: object) -> BreakGlassGrant | N
     now = timezone.now()
     return (
         BreakGlassGrant.objects.select_related("person")
-        .filter(staff=user, person_id=_uuid(person_id), opened_at__lte=now, expires_at__gt=now)
+        .filter(staff=user, person_id=uuid_or_404(person_id), opened_at__lte=now, expires_at__gt=now)
         .order_by("-expires_at")
         .first()
     )
@@ -97,7 +95,7 @@ def record_reader_for(user: User, person_id: object | None, *, mfa_passed: Calla
     if not user.is_authenticated:
         raise Http404
     own = own_person(user)
-    if person_id is None or (own is not None and own.pk == _uuid(person_id)):
+    if person_id is None or (own is not None and own.pk == uuid_or_404(person_id)):
         if own is None:
             raise Http404
         return RecordReader(person=own, is_own=True)

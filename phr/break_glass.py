@@ -9,7 +9,6 @@ person's record pages for ``GRANT_MINUTES``. The person is told at once; every p
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from phr.access import holds_break_glass_role
 from phr.crypto.blind_index import normalise_identifier_value
+from phr.ids import parse_uuid
 from phr.models import BreakGlassGrant, Membership, Person, RecordAccess, User
 from phr.models.break_glass import REASON_MIN_LENGTH, ReasonCategory
 from phr.models.notices import NoticeKind
@@ -136,11 +136,8 @@ def grants_for_review(*, reviewed: bool) -> QuerySet[BreakGlassGrant]:
 
 
 def grant_for_review(grant_id: object) -> BreakGlassGrant | None:
-    try:
-        key = uuid.UUID(str(grant_id))
-    except ValueError:
-        return None
-    return BreakGlassGrant.objects.filter(pk=key).first()
+    key = parse_uuid(grant_id)
+    return None if key is None else BreakGlassGrant.objects.filter(pk=key).first()
 
 
 @transaction.atomic

@@ -8,7 +8,6 @@ once per patient at the point of care; a batch goes through :func:`consent.bulk.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +34,7 @@ from consent.models import DecisionChannel, Project
 from consent.reference import ProjectEntry, cached_project
 from consent.selectors import snapshot_for_identifier
 from phr.crypto.blind_index import blind_index
+from phr.ids import parse_uuid
 from phr.models import Organisation
 
 BATCH_MAX = 10_000
@@ -54,29 +54,19 @@ def caller_client_id(request: Request) -> str:
 
 def project_for_check(value: object) -> Project | Response:
     """The project a check names (any project: the engine denies one that is not approved), or the problem:
-    400 for a malformed id, 404 for an unknown one."""
-    try:
-        project_id = uuid.UUID(str(value)) if isinstance(value, str) else None
-    except ValueError:
-        project_id = None
+    400 for a malformed id, 404 for an unknown one. Read fresh: releases go by it."""
+    project_id = parse_uuid(value) if isinstance(value, str) else None
     if project_id is None:
-        return bad_request(
-            "The project must be a project id (a UUID).", [{"pointer": "/project", "detail": "not a UUID"}]
-        )
+        return malformed_project()
     project = Project.objects.filter(pk=project_id).first()
     return project if project is not None else unknown_project()
 
 
 def project_entry_for_check(value: object) -> ProjectEntry | Response:
     """As :func:`project_for_check`, from the per-process reference cache (no query on a hit)."""
-    try:
-        project_id = uuid.UUID(value) if isinstance(value, str) else None
-    except ValueError:
-        project_id = None
+    project_id = parse_uuid(value) if isinstance(value, str) else None
     if project_id is None:
-        return bad_request(
-            "The project must be a project id (a UUID).", [{"pointer": "/project", "detail": "not a UUID"}]
-        )
+        return malformed_project()
     entry = cached_project(project_id)
     return entry if entry is not None else unknown_project()
 
@@ -89,6 +79,10 @@ def bad_request(detail: str, errors: list[dict[str, str]] | None = None) -> Resp
         detail=detail,
         errors=errors or [],
     )
+
+
+def malformed_project() -> Response:
+    return bad_request("The project must be a project id (a UUID).", [{"pointer": "/project", "detail": "not a UUID"}])
 
 
 def unknown_project() -> Response:

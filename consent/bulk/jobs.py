@@ -32,7 +32,7 @@ from typing import IO, NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from consent.bulk.decisions import record_decisions
@@ -44,6 +44,8 @@ from consent.duo.results import Language
 from consent.engine import Decision, Verdict
 from consent.models import BulkCheck, BulkCheckStatus, DecisionChannel, Project
 from consent.selectors import project_request
+from phr.ids import parse_uuid
+from phr.leases import take_lease
 from phr.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -151,9 +153,8 @@ def _enqueue(job_id: uuid.UUID) -> None:
 
 def bulk_check_for_organisation(organisation: Organisation, job_id: object) -> BulkCheck | None:
     """Fetch-and-authorise: the job only if ``organisation`` created it (and it has not expired)."""
-    try:
-        key = uuid.UUID(str(job_id))
-    except ValueError:
+    key = parse_uuid(job_id)
+    if key is None:
         return None
     return BulkCheck.objects.filter(pk=key, organisation=organisation, expires_at__gt=timezone.now()).first()
 
@@ -163,20 +164,14 @@ def bulk_check_for_organisation(organisation: Organisation, job_id: object) -> B
 
 def claim(job_id: str) -> BulkCheck | None:
     """Take the job's lease if it is queued, or running under a lapsed lease; None if someone holds it."""
-    now = timezone.now()
-    taken = (
-        BulkCheck.objects.filter(pk=job_id)
-        .filter(Q(status=BulkCheckStatus.QUEUED) | Q(status=BulkCheckStatus.RUNNING, lease_until__lt=now))
-        .update(status=BulkCheckStatus.RUNNING, lease_until=now + LEASE, attempts=F("attempts") + 1)
-    )
-    if not taken:
+    if not take_lease(BulkCheck, job_id, queued=BulkCheckStatus.QUEUED, running=BulkCheckStatus.RUNNING, lease=LEASE):
         return None
     job = BulkCheck.objects.select_related("project", "organisation").get(pk=job_id)
     if job.attempts > MAX_ATTEMPTS:
         fail(job, "The check was interrupted too often.")
         return None
     if job.evaluated_at is None:
-        job.evaluated_at = now
+        job.evaluated_at = timezone.now()
         job.save(update_fields=["evaluated_at"])
     return job
 

@@ -8,7 +8,6 @@ transaction-level advisory lock serialises appends, so two releases never chain 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ from consent.duo.results import Language
 from consent.engine import Verdict
 from consent.models import DecisionChannel, LedgerEntry, Project, Release
 from consent.models.ledger import GENESIS_HASH, canonical, entry_hash
+from phr.ids import parse_uuid
 from phr.models import Organisation
 
 LEDGER_LOCK = 0x6D616D6F7269  # "mamori": the advisory lock key of ledger appends
@@ -37,11 +37,8 @@ def request_hash(project_id: str, refs: Sequence[IdentifierRef], categories: Seq
 
 def release_for_organisation(organisation: Organisation, release_id: object) -> Release | None:
     """Fetch-and-authorise: the release only if ``organisation`` made it."""
-    try:
-        key = uuid.UUID(str(release_id))
-    except ValueError:
-        return None
-    return Release.objects.filter(organisation=organisation, pk=key).first()
+    key = parse_uuid(release_id)
+    return None if key is None else Release.objects.filter(organisation=organisation, pk=key).first()
 
 
 def _ledger_head() -> str:

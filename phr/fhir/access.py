@@ -6,25 +6,19 @@ the "manage" scope. Anything else answers 404.
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import Http404
 
 from phr.access import person_for_user
+from phr.ids import uuid_or_404
 from phr.models import Connection, FhirEndpoint, User
 from phr.models.parties import ProxyScope
 
 
-def _uuid(value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
-
-
 def connection_for_user(user: User, connection_id: object, *, scope: str = ProxyScope.VIEW) -> Connection:
     connection = (
-        Connection.objects.select_related("endpoint__organisation", "person").filter(pk=_uuid(connection_id)).first()
+        Connection.objects.select_related("endpoint__organisation", "person")
+        .filter(pk=uuid_or_404(connection_id))
+        .first()
     )
     if connection is None:
         raise Http404
@@ -34,7 +28,7 @@ def connection_for_user(user: User, connection_id: object, *, scope: str = Proxy
 
 def endpoint_by_id(endpoint_id: object) -> FhirEndpoint:
     """Endpoints are public configuration (which hospitals can be connected), not personal data."""
-    endpoint = FhirEndpoint.objects.select_related("organisation").filter(pk=_uuid(endpoint_id)).first()
+    endpoint = FhirEndpoint.objects.select_related("organisation").filter(pk=uuid_or_404(endpoint_id)).first()
     if endpoint is None:
         raise Http404
     return endpoint

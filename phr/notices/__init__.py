@@ -7,13 +7,13 @@ name when and where, never what the record holds.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from phr.ids import parse_uuid
 from phr.models import Person, PersonNotice, User
 from phr.models.notices import NoticeKind
 
@@ -54,11 +54,10 @@ def unread_notices(person: Person, *, limit: int = 10) -> QuerySet[PersonNotice]
 
 def own_notice(user: User, notice_id: object) -> PersonNotice | None:
     """Fetch-and-authorise: a notice on the user's own record, or None."""
-    try:
-        key = uuid.UUID(str(notice_id))
-    except ValueError:
+    key = parse_uuid(notice_id)
+    if key is None or not user.is_authenticated:
         return None
-    return PersonNotice.objects.filter(pk=key, person__user=user).first() if user.is_authenticated else None
+    return PersonNotice.objects.filter(pk=key, person__user=user).first()
 
 
 def mark_read(notice: PersonNotice) -> PersonNotice:

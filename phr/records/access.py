@@ -7,20 +7,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import Http404
 
 from phr.access import own_person, person_for_user
+from phr.ids import uuid_or_404
 from phr.models import Membership, Person, SyncRun, User
 from phr.models.parties import Role
-
-
-def _uuid(value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 def is_operator_staff(user: User) -> bool:
@@ -32,7 +24,7 @@ def person_for_upload(user: User, person_id: object | None = None) -> Person:
     if not user.is_authenticated:
         raise Http404
     if person_id is not None and is_operator_staff(user):
-        person = Person.objects.filter(pk=_uuid(person_id)).first()
+        person = Person.objects.filter(pk=uuid_or_404(person_id)).first()
         if person is None:
             raise Http404
         return person
@@ -41,7 +33,7 @@ def person_for_upload(user: User, person_id: object | None = None) -> Person:
 
 def upload_run_for_user(user: User, run_id: object) -> SyncRun:
     """An upload run the user may see: one for a person they may upload for."""
-    run = SyncRun.objects.select_related("person").filter(pk=_uuid(run_id)).first()
+    run = SyncRun.objects.select_related("person").filter(pk=uuid_or_404(run_id)).first()
     if run is None:
         raise Http404
     person_for_upload(user, run.person_id)

@@ -22,7 +22,7 @@ from typing import IO
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 from phr.crypto.datakeys import data_key_for, unwrap
 from phr.crypto.envelope import seal
 from phr.crypto.errors import DecryptionError
+from phr.ids import parse_uuid
+from phr.leases import take_lease
 from phr.models import Person, User
 from phr.models.exports import ExportFormat, ExportJob, ExportStatus
 from phr.models.notices import NoticeKind
@@ -107,9 +109,8 @@ def export_jobs_of(person: Person, requester: User) -> QuerySet[ExportJob]:
 
 def export_job_for(person: Person, requester: User, job_id: object) -> ExportJob | None:
     """Fetch-and-authorise: the job only if ``requester`` asked for it on this person's record (and it is live)."""
-    try:
-        key = uuid.UUID(str(job_id))
-    except ValueError:
+    key = parse_uuid(job_id)
+    if key is None:
         return None
     return ExportJob.objects.filter(
         pk=key, person=person, requested_by=requester, expires_at__gt=timezone.now()
@@ -121,13 +122,7 @@ def export_job_for(person: Person, requester: User, job_id: object) -> ExportJob
 
 def claim(job_id: str) -> ExportJob | None:
     """Take the job if it is queued, or running under a lapsed lease; None if done, failed or held elsewhere."""
-    now = timezone.now()
-    taken = (
-        ExportJob.objects.filter(pk=job_id)
-        .filter(Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, lease_until__lt=now))
-        .update(status=ExportStatus.RUNNING, lease_until=now + LEASE, attempts=F("attempts") + 1)
-    )
-    if not taken:
+    if not take_lease(ExportJob, job_id, queued=ExportStatus.QUEUED, running=ExportStatus.RUNNING, lease=LEASE):
         return None
     job = ExportJob.objects.select_related("person__user", "requested_by").get(pk=job_id)
     if job.attempts > MAX_ATTEMPTS:
@@ -338,10 +333,4 @@ def _remove_orphans() -> None:
 
 
 def _uuids(names: Iterable[str]) -> list[uuid.UUID]:
-    found = []
-    for name in names:
-        try:
-            found.append(uuid.UUID(name))
-        except ValueError:
-            continue
-    return found
+    return [key for key in map(parse_uuid, names) if key is not None]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from phr.ids import parse_uuid
 from phr.models import Person, ShareLink, User
 from phr.models.access_log import AccessRoute
 from phr.records.access_log import record_access
@@ -179,11 +179,8 @@ def share_links_of(person: Person) -> QuerySet[ShareLink]:
 
 def own_link(person: Person, link_id: str) -> ShareLink | None:
     """One of the person's own links, or None (also for a bad id or another person's link)."""
-    try:
-        pk = uuid.UUID(link_id)
-    except ValueError:
-        return None
-    return ShareLink.objects.select_related("person").filter(pk=pk, person=person).first()
+    pk = parse_uuid(link_id)
+    return None if pk is None else ShareLink.objects.select_related("person").filter(pk=pk, person=person).first()
 
 
 def _session_key(link: ShareLink) -> str:

@@ -67,6 +67,6 @@ def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("consent", "0009_bulk_fast_path"), ("phr", "0006_sync_spool")]
+    dependencies = [("consent", "0007_bulk_checks"), ("phr", "0001_parties_keys_audit")]
 
     operations = [migrations.RunPython(create, drop)]

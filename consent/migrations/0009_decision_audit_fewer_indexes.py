@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("consent", "0008_decision_fast_path"), ("phr", "0001_parties_keys_audit")]
+    dependencies = [("consent", "0008_decision_functions"), ("phr", "0001_parties_keys_audit")]
 
     operations = [
         migrations.AlterField(
