@@ -7,7 +7,9 @@ which then only empties the audit and the jobs of the previous one.
 
 Workload: ``--persons`` persons each holding a patient number of one hospital; one in five has made a
 choice (accepted or declined the project, or opted out of secondary use: the directives of real choices
-made through ``consent.services``, copied). The upload (CSV, one ``system,value`` a line, every person once
+made through ``consent.services``, each copy with its own directive id and time, so every person's stored
+state differs, as in real data; the copies were identical until 2026-11-21, which let one decision serve
+200,000 persons). The upload (CSV, one ``system,value`` a line, every person once
 in random order) is stored through ``create_bulk_check``, then ``run_bulk_check`` does the whole job in
 this process: parse, blind index, COPY into a temporary table and join to identifiers, consent states and
 notices, decide, write ``results.ndjson`` and ``permitted``, audit one row per person, checkpoint.
@@ -28,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -97,6 +99,15 @@ def choice_templates(project: Project) -> list[str]:
     return texts
 
 
+def own_choice(template: str, rng: random.Random) -> str:
+    """A template choice as one person's own: every directive with its own id and time, as in real data."""
+    directives = json.loads(template)
+    for directive in directives:
+        directive["id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        directive["at"] = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(10**7))).isoformat()
+    return json.dumps(directives)
+
+
 def populate(count: int, templates: list[str]) -> list[str]:
     """``count`` persons with a patient number each (COPY on PostgreSQL); returns the numbers."""
     numbers = [f"B{n:08d}" for n in range(count)]
@@ -115,7 +126,10 @@ def populate(count: int, templates: list[str]) -> list[str]:
             batch_size=5000,
         )
         ConsentState.objects.bulk_create(
-            [ConsentState(person_id=i, version=1, directives=json.loads(rng.choice(templates))) for i in ids[::5]],
+            [
+                ConsentState(person_id=i, version=1, directives=json.loads(own_choice(rng.choice(templates), rng)))
+                for i in ids[::5]
+            ],
             batch_size=5000,
         )
         return numbers
@@ -135,7 +149,7 @@ def populate(count: int, templates: list[str]) -> list[str]:
                 copy.write_row((uuid.uuid4(), i, SYSTEM, b"", blind_index(SYSTEM, value), "2026-01-01T00:00:00Z"))
         with cursor.copy("COPY consent_consentstate (person_id, version, directives, updated_at) FROM STDIN") as copy:
             for i in ids[::5]:
-                copy.write_row((i, 1, rng.choice(templates), "2026-01-01T00:00:00Z"))
+                copy.write_row((i, 1, own_choice(rng.choice(templates), rng), "2026-01-01T00:00:00Z"))
         cursor.execute("ANALYZE")
     return numbers
 
@@ -147,7 +161,9 @@ def seeded(count: int) -> tuple[Organisation | None, Project | None, list[str]]:
         assert project is None, "the kept database holds another workload: drop it"
         return None, None, []
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE consent_decisionaudit, consent_bulkcheck")
+        cursor.execute(
+            "TRUNCATE consent_decisionaudit, consent_bulkdecision, consent_bulkdecisionrun, consent_bulkcheck"
+        )
         cursor.execute("VACUUM ANALYZE")
     return project.organisation, project, [f"B{n:08d}" for n in range(count)]
 

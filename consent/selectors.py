@@ -34,8 +34,11 @@ from consent.engine import (
 )
 from consent.engine.decide import PreparedRequest
 from consent.models import (
+    BulkDecision,
     ConsentEvent,
     ConsentState,
+    DecisionAudit,
+    DecisionChannel,
     Directive,
     DirectiveKind,
     Notice,
@@ -329,3 +332,39 @@ def snapshot_for_identifier(
         notices={k: tuple(v) for k, v in notices.items()},
     )
     return person_id, snapshot
+
+
+# -- who checked a person's choices ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionCheck:
+    """One check of a person's choices: who asked, for which project, when, by which channel, and the answer."""
+
+    at: datetime
+    organisation: Organisation
+    project: Project
+    channel: str
+    decision: str
+    reasons: list[str]
+
+
+def decision_checks_of(person: Person, limit: int = 5) -> list[DecisionCheck]:
+    """The latest checks of the person's choices, newest first: single, batch and release checks from the
+    decision audit, bulk checks from their runs' rows (two queries, each reading the person's index)."""
+    checks = [
+        DecisionCheck(row.at, row.organisation, row.project, row.channel, row.decision, list(row.reasons))
+        for row in DecisionAudit.objects.filter(person=person)
+        .select_related("organisation", "project")
+        .order_by("-at", "-id")[:limit]
+    ]
+    for row in (
+        BulkDecision.objects.filter(person=person)
+        .select_related("run__organisation", "run__project")
+        .order_by("-run__at", "-line")[:limit]
+    ):
+        run = row.run
+        decision, reasons = run.verdicts[row.verdict] if row.verdict < len(run.verdicts) else ("", [])
+        checks.append(DecisionCheck(run.at, run.organisation, run.project, DecisionChannel.BULK, decision, reasons))
+    checks.sort(key=lambda check: check.at, reverse=True)
+    return checks[:limit]

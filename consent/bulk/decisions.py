@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from consent.bulk.evaluate import ChunkEvaluator, copy_text
@@ -17,7 +16,7 @@ from consent.engine import Decision
 from consent.models import Project
 from consent.models.audit import DecisionAudit
 from consent.selectors import project_request
-from phr.models import Organisation, Person
+from phr.models import Organisation
 
 AUDIT_BATCH = 2000
 COPY_FROM = 500
@@ -154,12 +153,3 @@ def resolve_and_decide(
 def _own(shared: Decision, person_id: uuid.UUID, version: int | None) -> Decision:
     """A person's copy of a decision shared by everyone in their state (``dataclasses.replace`` costs 10 ×)."""
     return Decision(str(person_id), shared.verdict, shared.categories, version, shared.at, shared.failure)
-
-
-def decision_checks_of(person: Person, limit: int = 20) -> QuerySet[DecisionAudit]:
-    """The latest checks of the person's choices, with who asked and for which project (one query)."""
-    return (
-        DecisionAudit.objects.filter(person=person)
-        .select_related("organisation", "project")
-        .order_by("-at", "-id")[:limit]
-    )

@@ -22,6 +22,7 @@ from consent.bulk.identifiers import CHUNK
 from consent.bulk.lines import Pair, blind_indexes
 from consent.engine import ConsentSnapshot, Decision, DecisionRequest, NoticeFact, decide_prepared, parse_state
 from consent.engine.decide import PreparedRequest
+from consent.engine.state import decision_key
 from consent.models import ConsentState, Notice, NoticeStatus
 from consent.selectors import _notice_keys
 from phr.models import Identifier
@@ -83,14 +84,15 @@ class ChunkEvaluator:
         return result
 
     def decision_of(self, text: str, version: int, notices: NoticeFacts) -> Decision:
-        """The decision for directives ``text`` (JSON) and ``notices``, shared by every person in that state.
+        """The decision for directives ``text`` (JSON) and ``notices``, shared by every person whose state
+        differs only in what no decision reads (:func:`consent.engine.state.decision_key`).
 
         The shared decision's ``consent_version`` is that of the first person decided: each person's own
         version goes beside it."""
         notice_key: NoticeKey = ()
         if notices:
             notice_key = tuple(sorted((name, tuple(facts)) for name, facts in notices.items()))
-        memo_key = (text, notice_key)
+        memo_key = (decision_key(text) if text else "", notice_key)
         decision = self.memo.get(memo_key)
         if decision is None:
             snapshot = ConsentSnapshot(

@@ -5,13 +5,15 @@ input line: decision and reasons) and ``permitted`` (the permitted identifiers i
 upload's format). Results are served only once the job is done, and deleted when it expires.
 
 A run holds a lease on the job, renewed every chunk. After each chunk the output files are flushed and
-fsynced, then the progress (lines done, output sizes) and that chunk's audit rows commit together. A
-run that dies leaves progress that never runs ahead of the files; the next run (redelivery, or the
-beat task that re-queues jobs whose lease lapsed) truncates the files back to the recorded sizes and
-goes on from there, with the same evaluation instant. After ``MAX_ATTEMPTS`` runs the job fails.
+fsynced, then the progress (lines done, output sizes) commits, with the audit rows of the lines decided
+since the last checkpoint (on PostgreSQL, the first chunk's checkpoint of a block records the whole
+block's rows; a resumed run records them again and rows already there stay). A run that dies leaves
+progress that never runs ahead of the files; the next run (redelivery, or the beat task that re-queues
+jobs whose lease lapsed) truncates the files back to the recorded sizes and goes on from there, with the
+same evaluation instant. After ``MAX_ATTEMPTS`` runs the job fails.
 
 On PostgreSQL lines are resolved a block (``BLOCK_LINES``) at a time by the server
-(:mod:`consent.bulk.staging`), which also writes each chunk's audit rows; elsewhere each chunk is decided
+(:mod:`consent.bulk.staging`), which also writes the block's audit rows; elsewhere each chunk is decided
 through the ORM (:mod:`consent.bulk.evaluate`) and its audit rows inserted from Python.
 """
 
@@ -23,7 +25,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from itertools import islice
@@ -32,17 +34,18 @@ from typing import IO, NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from consent.bulk.decisions import record_decisions
+from consent.bulk.audit import AuditRun, open_run, record_rows
 from consent.bulk.evaluate import ChunkEvaluator, Outcome
 from consent.bulk.identifiers import accepted_systems
 from consent.bulk.lines import LineParser, LineWriter, Pair, blind_indexes, data_lines, invalid_line, is_header
 from consent.bulk.staging import StagedLines
 from consent.duo.results import Language
 from consent.engine import Decision, Verdict
-from consent.models import BulkCheck, BulkCheckStatus, DecisionChannel, Project
+from consent.models import BulkCheck, BulkCheckStatus, Project
 from consent.selectors import project_request
 from phr.ids import parse_uuid
 from phr.leases import take_lease
@@ -50,8 +53,9 @@ from phr.models import Organisation
 
 logger = logging.getLogger(__name__)
 
-# Lines a checkpoint covers: its audit rows go in with one statement, and fewer, larger statements write the
-# audit's person indexes in fewer passes (1,000,000 rows: 20 × 50,000 took twice 4 × 250,000).
+# Lines a checkpoint covers (the work a resumed run may repeat). The audit rows of a block go in with one
+# statement whatever the chunk: each statement is a pass over the rows' primary key (1,000,000 rows: 4 × 250,000
+# took 3.1 – 3.7 s, 1 × 1,000,000 1.9 s).
 CHUNK_LINES = 250_000
 WRITE_LINES = 50_000
 BLOCK_LINES = 1_000_000
@@ -266,11 +270,18 @@ class _Output:
             handle.flush()
         return _Mark(self.results.tell(), self.permitted_out.tell(), self.permitted)
 
-    def checkpoint(self, done: int, audit: Callable[[], None], written: Callable[[], _Mark] | None = None) -> bool:
-        """Record the chunk's audit rows, make its lines durable, then record progress, all in one transaction.
+    def checkpoint(
+        self,
+        done: int,
+        audit: Callable[[], None],
+        written: Callable[[], _Mark] | None = None,
+        audited: int | None = None,
+    ) -> bool:
+        """Record audit rows (``audit``), make the chunk's lines durable, then record progress, in one transaction.
 
         ``written`` waits until the chunk's lines are written (they may still be being written while the
         audit rows go in) and tells where they end; more lines written after that are past the mark.
+        ``audited``: the lines audited once this commits (default: ``done``; never goes back).
         False when the job is no longer this run's (failed or taken over): nothing is recorded then.
         """
         with transaction.atomic():
@@ -285,6 +296,7 @@ class _Output:
                 os.fsync(handle.fileno())
             kept = BulkCheck.objects.filter(pk=self.job.pk, status=BulkCheckStatus.RUNNING).update(
                 processed=done,
+                audited=Greatest(F("audited"), audited if audited is not None else done),
                 permitted=mark.permitted,
                 results_bytes=mark.results_bytes,
                 permitted_bytes=mark.permitted_bytes,
@@ -311,7 +323,7 @@ def _run(job: BulkCheck) -> None:
             next(lines)
         output = _Output(job, results, permitted_out, language)
         run = _run_staged if connection.vendor == "postgresql" else _run_chunked
-        done = run(job, lines, parser, evaluator, output)
+        done = run(job, lines, parser, evaluator, output, open_run(job))
     if done is None:
         return
     if done != job.total:
@@ -324,7 +336,12 @@ def _run(job: BulkCheck) -> None:
 
 
 def _run_chunked(
-    job: BulkCheck, lines: Iterator[bytes], parser: LineParser, evaluator: ChunkEvaluator, output: _Output
+    job: BulkCheck,
+    lines: Iterator[bytes],
+    parser: LineParser,
+    evaluator: ChunkEvaluator,
+    output: _Output,
+    audit: AuditRun,
 ) -> int | None:
     """Decide chunk by chunk through the ORM; the lines done, or None when the job was taken away."""
     done = job.processed
@@ -335,19 +352,9 @@ def _run_chunked(
         pairs, problems = parser.parse(raws)
         outcomes = evaluator.decide(pairs)
         output.write(done + 1, pairs, problems, _positional(outcomes, done + 1))
+        record = partial(record_rows, audit, first_line=done + 1, outcomes=outcomes)
         done += len(raws)
-        known = [(person_id, decision, version) for person_id, decision, version in outcomes if decision is not None]
-        audit = partial(
-            record_decisions,
-            organisation=job.organisation,
-            client_id=job.client_id,
-            project=job.project,
-            channel=DecisionChannel.BULK,
-            person_ids=[person_id for person_id, _, _ in known],
-            decisions=[decision for _, decision, _ in known if decision is not None],
-            versions=[version for _, _, version in known],
-        )
-        if not output.checkpoint(done, audit):
+        if not output.checkpoint(done, record):
             return None
     return done
 
@@ -362,11 +369,15 @@ def _positional(outcomes: Sequence[Outcome], first: int) -> Callable[[int], tupl
 
 
 def _run_staged(
-    job: BulkCheck, lines: Iterator[bytes], parser: LineParser, evaluator: ChunkEvaluator, output: _Output
+    job: BulkCheck,
+    lines: Iterator[bytes],
+    parser: LineParser,
+    evaluator: ChunkEvaluator,
+    output: _Output,
+    audit: AuditRun,
 ) -> int | None:
     """Resolve a block at a time on the server, write and audit it chunk by chunk (PostgreSQL)."""
-    assert job.evaluated_at is not None
-    staged = StagedLines(evaluator)
+    staged = StagedLines(evaluator, audit)
     done = job.processed
     try:
         while done < job.total:
@@ -378,63 +389,43 @@ def _run_staged(
             valid = [pair for _, pair in present]
             staged.stage([line for line, _ in present], valid, blind_indexes)
             del present, valid
+            block_end, audited_before = done + len(raws), max(done, job.audited)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") as executor:
-                writer = _ChunkWriter(executor, output, pairs, problems, staged.outcome, first=done + 1)
-                writer.start(0)
-                for start in range(0, len(raws), CHUNK_LINES):
-                    size = min(CHUNK_LINES, len(raws) - start)
-                    audit = partial(
-                        staged.audit,
-                        start=done + 1,
-                        end=done + 1 + size,
-                        at=job.evaluated_at,
-                        organisation_id=job.organisation_id,
-                        client_id=job.client_id,
-                        project_id=job.project_id,
-                        channel=DecisionChannel.BULK,
-                    )
-                    done += size
-                    if not output.checkpoint(done, audit, writer.finish):
-                        return None
+                # Every chunk of the block is written in order by the thread while the server inserts the
+                # block's audit rows; each checkpoint waits for its own chunk.
+                chunks = [
+                    executor.submit(_write_chunk, output, pairs, problems, staged.outcome, done + 1, start)
+                    for start in range(0, len(raws), CHUNK_LINES)
+                ]
+                try:
+                    for number, chunk in enumerate(chunks):
+                        record = partial(staged.audit, after=audited_before) if number == 0 else _nothing
+                        done += min(CHUNK_LINES, len(raws) - number * CHUNK_LINES)
+                        if not output.checkpoint(done, record, chunk.result, audited=block_end):
+                            return None
+                finally:
+                    for pending in chunks:
+                        pending.cancel()  # nothing more to write once the run stops (done: a no-op)
     finally:
         staged.close()
     return done
 
 
-class _ChunkWriter:
-    """Writes a block's chunks in a thread: a chunk's lines are formatted and written while the server
-    inserts its audit rows, and the next chunk's while it is fsynced and checkpointed."""
+def _write_chunk(
+    output: _Output,
+    pairs: Sequence[Pair | None],
+    problems: dict[int, str],
+    outcome: Callable[[int], tuple[Decision, int | None]],
+    first: int,
+    start: int,
+) -> _Mark:
+    """Write the chunk of a block starting at ``pairs[start]`` (line ``first + start``); where the files end."""
+    output.write(first + start, pairs[start : start + CHUNK_LINES], problems, outcome, skipped=start)
+    return output.mark()
 
-    def __init__(
-        self,
-        executor: ThreadPoolExecutor,
-        output: _Output,
-        pairs: Sequence[Pair | None],
-        problems: dict[int, str],
-        outcome: Callable[[int], tuple[Decision, int | None]],
-        first: int,
-    ) -> None:
-        self.executor, self.output, self.pairs, self.problems, self.outcome = executor, output, pairs, problems, outcome
-        self.first = first
-        self.start_at = 0
-        self.pending: Future[None] | None = None
 
-    def start(self, start: int) -> None:
-        self.start_at = start
-        chunk = self.pairs[start : start + CHUNK_LINES]
-        self.pending = self.executor.submit(
-            self.output.write, self.first + start, chunk, self.problems, self.outcome, skipped=start
-        )
-
-    def finish(self) -> _Mark:
-        """Wait for the current chunk, note where the files end, and start writing the next one."""
-        assert self.pending is not None
-        self.pending.result()
-        mark = self.output.mark()
-        following = self.start_at + CHUNK_LINES
-        if following < len(self.pairs):
-            self.start(following)
-        return mark
+def _nothing() -> None:
+    """A later chunk's checkpoint: its rows went in with the block's first."""
 
 
 def _fragment(decision: Decision, language: Language) -> tuple[str, bool]:

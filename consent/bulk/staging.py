@@ -6,27 +6,25 @@ into ``bulk_check_lines`` (line, person, consent version, directives). One join 
 each join reads the whole identifier table, so chunk-sized joins made a large file cost its chunks times
 the table. Python then fetches only what it needs to decide: the distinct consent states with the lines
 holding each, the lines naming nobody and the notices of the block's persons, and decides once per
-distinct (state, notices). Each chunk's audit rows are then one ``INSERT … SELECT`` from the table, given
-the decision classes of the chunk's lines whose decision is not the default one (a known person with no
-choice and no notice), sorted by person so the audit's person indexes are written in order.
+distinct (state, notices). The block's audit rows (:mod:`consent.bulk.audit`) are then one ``INSERT …
+SELECT`` from the table, given the answer classes of the lines whose decision is not the default one (a
+known person with no choice and no notice), sorted by person so the rows' primary key is written in order.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
-from bisect import bisect_left
+import sys
+from array import array
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
 from django.db import connection, transaction
 
+from consent.bulk.audit import AuditRun
 from consent.bulk.evaluate import ANY_NOTICE, ChunkEvaluator, NoticeFacts, add_notice, copy_text
 from consent.bulk.lines import Pair
 from consent.engine import Decision
 from consent.models import NoticeStatus
 
-DEFAULT_CLASS = 0
 COPY_SLICE = 50_000
 
 _KEYS = "CREATE TEMPORARY TABLE bulk_check_keys (line integer, system text, blind_index varchar(64))"
@@ -36,6 +34,7 @@ SELECT k.line, i.person_id, COALESCE(s.version, 0) AS version, s.directives::tex
 FROM bulk_check_keys k
 LEFT JOIN phr_identifier i ON i.blind_index = k.blind_index AND i.system = k.system
 LEFT JOIN consent_consentstate s ON s.person_id = i.person_id
+ORDER BY i.person_id
 """
 _STATES = """
 SELECT state, array_agg(line), array_agg(version) FROM bulk_check_lines
@@ -47,30 +46,32 @@ SELECT l.line, n.project_id, n.regime_id, n.delivered_at, n.states_commercial_us
 FROM consent_notice n JOIN bulk_check_lines l ON l.person_id = n.person_id
 WHERE n.status = %s AND n.delivered_at IS NOT NULL AND (n.project_id = %s::uuid OR n.regime_id = ANY(%s::bigint[]))
 """
+# Each line's answer class is read from a packed array (two bytes a line, from the block's first line): no
+# join, so the lines table is read in the person order it was stored in, and the rows reach the primary key
+# (person, run, line) in order without a sort.
 _AUDIT = """
-INSERT INTO consent_decisionaudit
-    (at, organisation_id, client_id, person_id, project_id, channel, decision, reasons, consent_version)
-SELECT %s::timestamptz, %s::uuid, %s, l.person_id, %s::uuid, %s, v.decision, v.reasons, l.version
+INSERT INTO consent_bulkdecision (person_id, run_id, line, verdict, consent_version)
+SELECT l.person_id, %(run)s::uuid, l.line,
+       get_byte(%(classes)s::bytea, 2 * (l.line - %(first)s)) * 256
+       + get_byte(%(classes)s::bytea, 2 * (l.line - %(first)s) + 1),
+       l.version
 FROM bulk_check_lines l
-LEFT JOIN unnest(%s::integer[], %s::integer[]) AS o(line, class) ON o.line = l.line
-JOIN unnest(%s::integer[], %s::text[], %s::jsonb[]) AS v(class, decision, reasons) ON v.class = COALESCE(o.class, 0)
-WHERE l.person_id IS NOT NULL AND l.line >= %s AND l.line < %s
-ORDER BY l.person_id
+WHERE l.person_id IS NOT NULL AND l.line > %(after)s
 """
 
 
 class StagedLines:
     """The lines of the current block on the server, and each line's decision and consent version."""
 
-    def __init__(self, evaluator: ChunkEvaluator) -> None:
+    def __init__(self, evaluator: ChunkEvaluator, audit: AuditRun) -> None:
         self.evaluator = evaluator
+        self.audit_run = audit
         self.default = evaluator.decision_of("[]", 0, {})
+        self.default_class = audit.class_of(self.default)
         self.special: dict[int, tuple[Decision, int | None]] = {}
-        self.classes: dict[int, int] = {id(self.default): DEFAULT_CLASS}
-        self.verdicts: list[Decision] = [self.default]
-        # The block's lines whose decision is not the default one, ascending, and their classes.
-        self.class_lines: list[int] = []
-        self.class_ids: list[int] = []
+        # The block's first line and each of its lines' answer class, two bytes a line (big-endian).
+        self.first_line = 0
+        self.line_classes = b""
 
     def outcome(self, line: int) -> tuple[Decision, int | None]:
         """A staged line's decision and consent version (None for a line naming nobody)."""
@@ -103,7 +104,6 @@ class StagedLines:
             cursor.execute("ANALYZE bulk_check_keys")
             cursor.execute(_RESOLVE)
             cursor.execute("DROP TABLE bulk_check_keys")
-            cursor.execute("CREATE INDEX ON bulk_check_lines (line)")
             cursor.execute("ANALYZE bulk_check_lines")
             cursor.execute(_UNKNOWN)
             for line in cursor.fetchone()[0]:
@@ -118,10 +118,17 @@ class StagedLines:
                     self.special[line] = (decision, version)
             for line, facts in notices.items():
                 self.special[line] = (self.evaluator.decision_of("[]", 0, facts), 0)
-        classes = sorted((line, self._class(decision)) for line, (decision, _) in self.special.items())
-        classes = [(line, cls) for line, cls in classes if cls != DEFAULT_CLASS]
-        self.class_lines = [line for line, _ in classes]
-        self.class_ids = [cls for _, cls in classes]
+        self.first_line = lines[0] if lines else 0
+        self.line_classes = self._packed_classes(lines[-1] - self.first_line + 1 if lines else 0)
+
+    def _packed_classes(self, count: int) -> bytes:
+        class_of = self.audit_run.class_of
+        classes = array("H", [self.default_class]) * count
+        for line, (decision, _) in self.special.items():
+            classes[line - self.first_line] = class_of(decision)
+        if sys.byteorder == "little":
+            classes.byteswap()
+        return classes.tobytes()
 
     def _notices(self, cursor: object) -> dict[int, NoticeFacts]:
         """The notice facts of the block's noticed persons, by line (nothing to read when nobody was noticed)."""
@@ -138,37 +145,15 @@ class StagedLines:
             add_notice(result.setdefault(line, {}), *fact)
         return result
 
-    def _class(self, decision: Decision) -> int:
-        cls = self.classes.get(id(decision))
-        if cls is None:
-            cls = self.classes[id(decision)] = len(self.verdicts)
-            self.verdicts.append(decision)
-        return cls
+    def audit(self, *, after: int) -> None:
+        """Record the answers of the block's lines past line ``after`` that name a person, one row each.
 
-    def audit(
-        self,
-        *,
-        start: int,
-        end: int,
-        at: datetime,
-        organisation_id: uuid.UUID,
-        client_id: str,
-        project_id: uuid.UUID,
-        channel: str,
-    ) -> None:
-        """Record the decisions of staged lines ``start`` ≤ line < ``end`` naming a person, one row each."""
-        low, high = bisect_left(self.class_lines, start), bisect_left(self.class_lines, end)
-        classes = list(range(len(self.verdicts)))
-        verdicts = [decision.verdict.value for decision in self.verdicts]
-        reasons = [json.dumps([reason.code for reason in decision.reasons]) for decision in self.verdicts]
+        One statement for the block: a resumed run's block starts at its first unchecked line, and
+        ``after`` skips the lines an earlier run already audited with that block."""
+        self.audit_run.save_classes()
         with connection.cursor() as cursor:
-            cursor.execute(
-                _AUDIT,
-                [
-                    *(at, organisation_id, client_id, project_id, channel),
-                    *(self.class_lines[low:high], self.class_ids[low:high], classes, verdicts, reasons, start, end),
-                ],
-            )
+            run, classes, first = self.audit_run.run_id, self.line_classes, self.first_line
+            cursor.execute(_AUDIT, {"run": run, "classes": classes, "first": first, "after": after})
 
     def close(self) -> None:
         with connection.cursor() as cursor:

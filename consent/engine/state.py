@@ -163,3 +163,27 @@ def _parse(entries: Any) -> ParsedDirectives:
         terms=newest_terms,
         contact=dict(contact[1]) if contact else {},
     )
+
+
+def decision_key(text: str) -> str:
+    """What of a stored state (JSON text) a decision depends on, for sharing decisions between persons.
+
+    A decision reads each directive's kind, scope, value and terms, and compares a person's directive times
+    only with each other (newest wins; a permission given before a global opt-out is withdrawn). So each
+    directive's ``id`` is left out and its time is replaced by its rank among the state's times: states
+    equal in this form get equal decisions, though every person's ids and times differ. (Directives in
+    another order, or keys in another order, give another key: correct, only shared less.) A state whose
+    times cannot be read keeps its full text (parsing it will find it invalid).
+    """
+    try:
+        entries = json.loads(text)
+        moments = [datetime.fromisoformat(entry["at"]) for entry in entries]
+    except (ValueError, TypeError, KeyError):
+        return text
+    if any(moment.tzinfo is None for moment in moments):
+        return text
+    rank = {moment: number for number, moment in enumerate(sorted(set(moments)))}
+    for entry, moment in zip(entries, moments, strict=True):
+        entry.pop("id", None)
+        entry["at"] = rank[moment]
+    return json.dumps(entries)

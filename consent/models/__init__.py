@@ -1,3 +1,5 @@
+from consent.models.audit import BulkDecision as BulkDecision
+from consent.models.audit import BulkDecisionRun as BulkDecisionRun
 from consent.models.audit import ChangeKind as ChangeKind
 from consent.models.audit import ConsentChange as ConsentChange
 from consent.models.audit import DecisionAudit as DecisionAudit

@@ -35,6 +35,9 @@ class BulkCheck(models.Model):
     )
     total = models.PositiveBigIntegerField(_("lines uploaded"))
     processed = models.PositiveBigIntegerField(_("lines checked"), default=0)
+    # Lines whose audit rows are recorded: on PostgreSQL a block's, with its first checkpoint, so up to a
+    # block ahead of ``processed``.
+    audited = models.PositiveBigIntegerField(_("lines audited"), default=0)
     permitted = models.PositiveBigIntegerField(_("lines permitted"), default=0)
     # Byte sizes of the output files at the last checkpoint: a resumed run truncates back to them.
     results_bytes = models.PositiveBigIntegerField(default=0)

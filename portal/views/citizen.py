@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from consent.selectors import decision_checks_of
 from phr import selectors, services
 from phr.access import active_proxy_for, own_person, proxy_granted_by
 from phr.models import Person, Proxy
@@ -26,6 +27,7 @@ def _dashboard_context(request: AuthenticatedRequest, person: Person) -> dict[st
         "identifiers": selectors.identifiers_of(person),
         "proxies_granted": list(selectors.proxies_granted(person)),
         "audit_events": list(selectors.recent_audit_events(person)),
+        "decision_checks": decision_checks_of(person),
         # For the template: a proxy's status (expired or not yet started) and the linkage id's label.
         "now": timezone.now(),
         "linkage_system": settings.MAMORI_LINKAGE_SYSTEM,

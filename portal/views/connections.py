@@ -67,6 +67,7 @@ def _run_json(run: SyncRun | None) -> dict[str, object]:
         "updated": run.updated_count,
         "unchanged": run.unchanged_count,
         "rejected": run.rejected_count,
+        "deleted": run.deleted_count,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "error": run.error,

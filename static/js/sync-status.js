@@ -13,7 +13,8 @@
         .replace("{created}", run.created)
         .replace("{updated}", run.updated)
         .replace("{unchanged}", run.unchanged)
-        .replace("{rejected}", run.rejected);
+        .replace("{rejected}", run.rejected)
+        .replace("{deleted}", run.deleted);
     }
   }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consent.engine import ConsentSnapshot, NoticeFact, Verdict, decide, decide_many, parse_state
+from consent.engine.state import decision_key
 from phr.categories import TIERS
 from tests.consent.duo_factories import purpose as duo_purpose
 from tests.consent.engine_factories import AT, HOSPITAL, PROJECT, UNIVERSITY, regime_id, request
@@ -160,3 +162,29 @@ def test_every_deny_carries_a_reason(entries, req, facts, unknown) -> None:
             assert not answer.reasons
     if decision.verdict is Verdict.DENY:
         assert decision.reasons
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(entry, max_size=6), st.data(), requests(), notices(), st.integers(1, 5), st.integers(-(10**6), 10**6))
+def test_states_with_the_same_decision_key_get_the_same_decision(entries, data, req, facts, stretch, shift) -> None:
+    """Bulk checks share one decision among persons whose states have one key (ids and times of their own)."""
+    minutes = data.draw(st.lists(st.integers(1, 90 * 24 * 60), min_size=len(entries), max_size=len(entries)))
+    first = [
+        {**e, "id": f"first-{n}", "at": (AT - timedelta(minutes=m)).isoformat()}
+        for n, (e, m) in enumerate(zip(entries, minutes, strict=True))
+    ]
+    # Another person: other ids, and times moved by a map that keeps their order (and their ties).
+    second = [
+        {**e, "id": f"second-{n}", "at": (AT - timedelta(minutes=m * stretch + shift)).isoformat()}
+        for n, (e, m) in enumerate(zip(entries, minutes, strict=True))
+    ]
+    assert decision_key(json.dumps(first)) == decision_key(json.dumps(second))
+    assert decide(snapshot(first, facts), req, AT) == decide(snapshot(second, facts), req, AT)
+
+
+def test_a_state_with_an_unreadable_time_shares_its_key_with_no_valid_state() -> None:
+    valid = json.dumps([{"kind": "global_opt_out", "at": AT.isoformat()}])
+    for broken in ("yesterday", "2026-11-21T10:00:00", None):
+        text = json.dumps([{"kind": "global_opt_out", "at": broken}])
+        assert decision_key(text) == text != decision_key(valid)
+    assert decision_key("not json") == "not json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
-import time
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from consent import selectors
 from consent.bulk import jobs
-from consent.models import BulkCheck, BulkCheckStatus, DecisionAudit, Notice, NoticeChannel, NoticeStatus, Project
+from consent.models import (
+    BulkCheck,
+    BulkCheckStatus,
+    BulkDecision,
+    DecisionAudit,
+    Notice,
+    NoticeChannel,
+    NoticeStatus,
+    Project,
+)
 from phr.crypto.blind_index import blind_index
 from phr.models import Identifier, Person
 from tests.conftest import make_citizen, requires_postgres
@@ -155,18 +164,47 @@ def test_every_line_agrees_with_the_engine_across_blocks_and_chunks(
     permitted = [r["identifier"]["value"] for r in checked if r["decision"] == "permit"]
     assert job["permitted"] == len(permitted)
     assert lines(client.get(job["permitted_url"], headers=auth)) == [f"{HOSPITAL_SYSTEM},{v}" for v in permitted]
-    audited = DecisionAudit.objects.filter(channel="bulk")
+    assert not DecisionAudit.objects.exists()  # a bulk check's rows are its own
+    audited = BulkDecision.objects.all()
     assert audited.count() == len([n for n in numbers if n != "P-9"])
     assert Counter(audited.values_list("consent_version", flat=True)) == Counter(
         r["consent_version"] for r in checked if r["consent_version"] is not None
     )
+    assert_rows_match_results(results)
 
 
-def test_it_audits_one_row_per_known_person(client, auth, patients, study, django_capture_on_commit_callbacks):
-    run_upload(
+def assert_rows_match_results(results: list[dict[str, Any]]) -> None:
+    """Each audit row names the answer its line got in results.ndjson, through its run's numbering."""
+    by_line = {r["line"]: r for r in results}
+    for row in BulkDecision.objects.select_related("run"):
+        result = by_line[row.line]
+        expected = [result["decision"], [reason["code"] for reason in result["reasons"]]]
+        assert row.run.verdicts[row.verdict] == expected, row.line
+        assert row.consent_version == result["consent_version"]
+
+
+def test_it_audits_one_row_per_known_person(
+    client, auth, hospital, patients, study, django_capture_on_commit_callbacks
+):
+    job = run_upload(
         client, auth, study, f"{HOSPITAL_SYSTEM},P-0001\n{HOSPITAL_SYSTEM},P-3\n", django_capture_on_commit_callbacks
     )
-    assert list(DecisionAudit.objects.values_list("channel", flat=True)) == ["bulk"]
+    [row] = BulkDecision.objects.select_related("run")
+    assert (row.person_id, row.line, row.run_id) == (patients["alice"].pk, 1, uuid.UUID(job["id"]))
+    assert (row.run.organisation_id, row.run.project_id) == (hospital.pk, study.pk)
+    assert row.run.client_id == BulkCheck.objects.get(pk=job["id"]).client_id != ""
+    [seen] = selectors.decision_checks_of(patients["alice"])
+    assert (seen.channel, seen.decision, seen.organisation, seen.project) == ("bulk", "deny", hospital, study)
+    assert seen.at == BulkCheck.objects.get(pk=job["id"]).evaluated_at
+
+
+def test_the_audit_outlives_the_expired_job(client, auth, patients, study, django_capture_on_commit_callbacks):
+    job = run_upload(client, auth, study, f"{HOSPITAL_SYSTEM},P-0001\n", django_capture_on_commit_callbacks)
+    BulkCheck.objects.filter(pk=job["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert jobs.purge_expired() == 1
+    assert not BulkCheck.objects.exists()
+    [seen] = selectors.decision_checks_of(patients["alice"])
+    assert seen.channel == "bulk"
 
 
 def test_another_organisation_gets_404(
@@ -236,17 +274,19 @@ def test_a_run_that_died_resumes_without_repeating_or_losing_lines(client, auth,
     real = jobs._Output.checkpoint
     calls = {"n": 0}
 
-    def dies_before_the_second_checkpoint(self, *args):
+    def dies_before_the_second_checkpoint(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise SystemExit("worker killed")
-        return real(self, *args)
+        return real(self, *args, **kwargs)
 
     monkeypatch.setattr(jobs._Output, "checkpoint", dies_before_the_second_checkpoint)
     with pytest.raises(SystemExit):
         jobs.run_bulk_check(job_id)
     job = BulkCheck.objects.get(pk=job_id)
     assert (job.status, job.processed) == (BulkCheckStatus.RUNNING, 2)
+    if connection.vendor == "postgresql":  # the block's audit rows went in with its first checkpoint
+        assert (job.audited, BulkDecision.objects.count()) == (5, 3)
     assert_problem(client.get(f"{URL}/{job_id}/results.ndjson", headers=auth), 409)
     assert jobs.run_bulk_check(job_id) is None  # the lease still holds
     BulkCheck.objects.filter(pk=job_id).update(lease_until=timezone.now() - timedelta(seconds=1))
@@ -255,7 +295,8 @@ def test_a_run_that_died_resumes_without_repeating_or_losing_lines(client, auth,
     results = [json.loads(line) for line in lines(client.get(f"{URL}/{job_id}/results.ndjson", headers=auth))]
     assert [r["line"] for r in results] == [1, 2, 3, 4, 5]
     assert [r["decision"] for r in results] == ["permit", "deny", "deny", "permit", "deny"]
-    assert DecisionAudit.objects.count() == 3
+    assert BulkDecision.objects.count() == 3
+    assert_rows_match_results(results)
 
 
 def test_a_run_that_died_in_a_later_block_resumes_from_its_last_checkpoint(client, auth, patients, study, monkeypatch):
@@ -268,23 +309,24 @@ def test_a_run_that_died_in_a_later_block_resumes_from_its_last_checkpoint(clien
     real = jobs._Output.checkpoint
     calls = {"n": 0}
 
-    def dies_before_the_third_checkpoint(self, *args):
+    def dies_before_the_third_checkpoint(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise SystemExit("worker killed")
-        return real(self, *args)
+        return real(self, *args, **kwargs)
 
     monkeypatch.setattr(jobs._Output, "checkpoint", dies_before_the_third_checkpoint)
     with pytest.raises(SystemExit):
         jobs.run_bulk_check(job_id)
     assert BulkCheck.objects.get(pk=job_id).processed == 4
-    assert DecisionAudit.objects.count() == 4
+    assert BulkDecision.objects.count() == 4
     BulkCheck.objects.filter(pk=job_id).update(lease_until=timezone.now() - timedelta(seconds=1))
     assert jobs.run_bulk_check(job_id).status == BulkCheckStatus.DONE
     results = [json.loads(line) for line in lines(client.get(f"{URL}/{job_id}/results.ndjson", headers=auth))]
     assert [r["line"] for r in results] == list(range(1, len(numbers) + 1))
     assert [r["identifier"]["value"] for r in results] == numbers
-    assert DecisionAudit.objects.count() == len(numbers) - 1
+    assert BulkDecision.objects.count() == len(numbers) - 1
+    assert_rows_match_results(results)  # the resumed run numbered answers as the first one did
     for result in results:
         if (person := people.get(result["identifier"]["value"])) is not None:
             assert result["decision"] == engine_answer(person, study)[0]
@@ -335,9 +377,7 @@ def test_a_hundred_thousand_identifiers_on_postgres(
     link(alice, HOSPITAL_SYSTEM, "B-alice")
     accept(alice, study)
     body = "".join(f"{HOSPITAL_SYSTEM},B-{n}\n" for n in range(count)) + f"{HOSPITAL_SYSTEM},B-alice\n"
-    started = time.perf_counter()
     job = run_upload(client, auth, study, body, django_capture_on_commit_callbacks)
-    elapsed = time.perf_counter() - started
     assert (job["status"], job["processed"]) == ("done", count + 1)
     results = lines(client.get(job["results_url"], headers=auth))
     assert len(results) == count + 1
@@ -354,8 +394,7 @@ def test_a_hundred_thousand_identifiers_on_postgres(
             single["categories"],
         )
     assert connection.vendor == "postgresql"
-    assert elapsed < 120
-    assert DecisionAudit.objects.filter(channel="bulk").count() == count + 1
-    audited = DecisionAudit.objects.get(person=alice, channel="bulk")
-    assert (audited.decision, audited.reasons, audited.consent_version) == ("permit", [], 1)
-    assert audited.organisation_id == hospital.pk and audited.project_id == study.pk
+    assert BulkDecision.objects.count() == count + 1
+    [row] = BulkDecision.objects.filter(person=alice).select_related("run")
+    assert (row.run.verdicts[row.verdict], row.consent_version) == (["permit", []], 1)
+    assert row.run.organisation_id == hospital.pk and row.run.project_id == study.pk

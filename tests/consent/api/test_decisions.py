@@ -140,7 +140,7 @@ def test_it_records_who_asked_about_whom(client, hospital: Organisation, auth, p
 
 
 def test_it_shows_the_person_who_checked_their_choices(client, hospital, auth, patients, study):
-    from consent.bulk.decisions import decision_checks_of
+    from consent.selectors import decision_checks_of
 
     check(client, auth, f"{HOSPITAL_SYSTEM}|P-0001", study)
     [seen] = decision_checks_of(patients["alice"])

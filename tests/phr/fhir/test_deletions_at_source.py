@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.test import Client
 
 from phr.fhir import discovery
 from phr.fhir.retry import RetryPolicy
@@ -13,6 +14,7 @@ from phr.fhir.sync import FULL_SYNC_EVERY, SyncOptions, run_sync
 from phr.models import Connection, FhirEndpoint, FhirResource, FhirResourceVersion, ResourceIndex, SyncRun
 from phr.models.records import SyncRunStatus
 from phr.records.reading import index_of
+from tests.conftest import sign_in
 from tests.phr.fhir.conftest import load_patient
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +67,11 @@ def test_a_full_sync_marks_what_the_hospital_deleted_and_the_record_views_stop_l
     assert gone.version == 1 and bytes(gone.raw_encrypted), "the copy received is kept"
     assert ("Observation", observation_id) not in listed(alice)
     assert not ResourceIndex.objects.filter(resource=gone).exists()
+    client = Client()
+    sign_in(client, alice.user.email)
+    assert client.get(f"/connections/{connection.pk}/status/").json()["deleted"] == 1
+    page = client.get("/me/connections/").content.decode()
+    assert "病院が取り下げ 1 件" in page
     still = {(rtype, rid) for rtype, ids in loaded.resource_ids.items() for rid in ids} - {
         ("Observation", observation_id)
     }
