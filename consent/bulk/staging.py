@@ -13,6 +13,7 @@ known person with no choice and no notice), sorted by person so the rows' primar
 
 from __future__ import annotations
 
+import json
 import sys
 from array import array
 from collections.abc import Callable, Sequence
@@ -23,22 +24,36 @@ from consent.bulk.audit import AuditRun
 from consent.bulk.evaluate import ANY_NOTICE, ChunkEvaluator, NoticeFacts, add_notice, copy_text
 from consent.bulk.lines import Pair
 from consent.engine import Decision
+from consent.engine.state import readable_time
 from consent.models import NoticeStatus
 
 COPY_SLICE = 50_000
 
 _KEYS = "CREATE TEMPORARY TABLE bulk_check_keys (line integer, system text, blind_index varchar(64))"
+# A state of one directive (most people's) is stored as that directive without its id and time, and its
+# time beside it: a decision does not read one directive's id or time (only whether the time is readable),
+# so lines grouped by it share a decision, though every person's id and time differ. Other states keep their
+# text. The table is stored in person order (see _AUDIT).
 _RESOLVE = """
 CREATE TEMPORARY TABLE bulk_check_lines AS
-SELECT k.line, i.person_id, COALESCE(s.version, 0) AS version, s.directives::text AS state
+SELECT k.line, i.person_id, COALESCE(s.version, 0) AS version,
+       CASE WHEN jsonb_typeof(s.directives) <> 'array' THEN s.directives::text
+            WHEN jsonb_array_length(s.directives) <> 1 THEN s.directives::text
+            WHEN jsonb_typeof(s.directives -> 0) <> 'object' THEN s.directives::text
+            ELSE ((s.directives -> 0) - 'id' - 'at')::text END AS state,
+       CASE WHEN jsonb_typeof(s.directives) <> 'array' THEN NULL
+            WHEN jsonb_array_length(s.directives) <> 1 THEN NULL
+            WHEN jsonb_typeof(s.directives -> 0) <> 'object' THEN NULL
+            ELSE true END AS single,
+       s.directives -> 0 ->> 'at' AS moment
 FROM bulk_check_keys k
 LEFT JOIN phr_identifier i ON i.blind_index = k.blind_index AND i.system = k.system
 LEFT JOIN consent_consentstate s ON s.person_id = i.person_id
 ORDER BY i.person_id
 """
 _STATES = """
-SELECT state, array_agg(line), array_agg(version) FROM bulk_check_lines
-WHERE state IS NOT NULL GROUP BY state
+SELECT state, single IS NOT NULL, array_agg(line), array_agg(version), array_agg(moment) FROM bulk_check_lines
+WHERE state IS NOT NULL GROUP BY state, single
 """
 _UNKNOWN = "SELECT COALESCE(array_agg(line), '{}') FROM bulk_check_lines WHERE person_id IS NULL"
 _NOTICES = """
@@ -110,11 +125,18 @@ class StagedLines:
                 self.special[line] = (self.evaluator.unknown, None)
             notices = self._notices(cursor)
             cursor.execute(_STATES)
-            for state, state_lines, versions in cursor.fetchall():
-                shared = self.evaluator.decision_of(state, 0, {})
-                for line, version in zip(state_lines, versions, strict=True):
+            for state, single, state_lines, versions, moments in cursor.fetchall():
+                texts = _SingleDirective(state) if single else None
+                shared: Decision | None = None
+                for line, version, moment in zip(state_lines, versions, moments, strict=True):
                     facts = notices.pop(line, None)
-                    decision = shared if facts is None else self.evaluator.decision_of(state, version, facts)
+                    if facts is None and (texts is None or readable_time(moment)):
+                        if shared is None:
+                            shared = self.evaluator.decision_of(state if texts is None else texts.at(moment), 0, {})
+                        decision = shared
+                    else:
+                        text = state if texts is None else texts.at(moment)
+                        decision = self.evaluator.decision_of(text, version, facts or {})
                     self.special[line] = (decision, version)
             for line, facts in notices.items():
                 self.special[line] = (self.evaluator.decision_of("[]", 0, facts), 0)
@@ -158,3 +180,13 @@ class StagedLines:
     def close(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bulk_check_keys, bulk_check_lines")
+
+
+class _SingleDirective:
+    """A state of one directive, stored without its id and time (see _RESOLVE): the state's text at a time."""
+
+    def __init__(self, directive: str) -> None:
+        self.directive = json.loads(directive)
+
+    def at(self, moment: str | None) -> str:
+        return json.dumps([{**self.directive, "at": moment}] if moment is not None else [self.directive])

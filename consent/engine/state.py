@@ -73,6 +73,15 @@ def _at(entry: Mapping[str, Any]) -> datetime:
     return moment
 
 
+def readable_time(value: object) -> bool:
+    """Whether ``value`` is a directive time the parser accepts (ISO 8601 with a time zone)."""
+    try:
+        _at({"at": value})
+    except StateError:
+        return False
+    return True
+
+
 def _scope(entry: Mapping[str, Any], name: str, known: frozenset[str] | Mapping[str, Any]) -> str | None:
     value = entry.get(name, "")
     if value == "":

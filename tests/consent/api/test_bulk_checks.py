@@ -15,11 +15,13 @@ from django.db import connection
 from django.utils import timezone
 
 from consent import selectors
+from consent import services as consent_services
 from consent.bulk import jobs
 from consent.models import (
     BulkCheck,
     BulkCheckStatus,
     BulkDecision,
+    ConsentState,
     DecisionAudit,
     Notice,
     NoticeChannel,
@@ -134,6 +136,37 @@ def every_kind_of_person(patients, study) -> dict[str, Person]:
     for number, person in list(people.items())[2:]:
         link(person, HOSPITAL_SYSTEM, number)
     return people
+
+
+def test_persons_with_one_choice_each_share_an_answer_but_an_unreadable_time_is_its_own(
+    client, auth, patients, study, django_capture_on_commit_callbacks
+):
+    """One-directive states are grouped without their ids and times (PostgreSQL); what the engine reads stays."""
+    alice, bob = patients["alice"], patients["bob"]
+    later, opted, broken = (make_citizen(f"{name}@example.test", "山田", name) for name in ("later", "opted", "broken"))
+    accept(alice, study)
+    accept(later, study)  # the same choice, with its own id and time
+    accept(opted, study)
+    consent_services.set_global_opt_out(person=opted, actor=opted.user, opted_out=True)  # two directives
+    accept(broken, study)
+    state = ConsentState.objects.get(person=broken)
+    state.directives = [{**state.directives[0], "at": "2026-11-21T10:00:00"}]  # no time zone: unreadable
+    state.save()
+    people = {"P-0001": alice, "P-0002": bob, "P-0007": later, "P-0008": opted, "P-0009": broken}
+    for number, person in list(people.items())[2:]:
+        link(person, HOSPITAL_SYSTEM, number)
+    job = run_upload(
+        client, auth, study, "".join(f"{HOSPITAL_SYSTEM},{n}\n" for n in people), django_capture_on_commit_callbacks
+    )
+    results = [json.loads(line) for line in lines(client.get(job["results_url"], headers=auth))]
+    answers = {r["identifier"]["value"]: (r["decision"], [c["code"] for c in r["reasons"]]) for r in results}
+    for number, person in people.items():
+        assert answers[number] == engine_answer(person, study)[:2], number
+    assert answers["P-0001"][0] == answers["P-0007"][0] == "permit"
+    assert answers["P-0009"] == ("deny", ["state-unreadable"])
+    rows = {row.person_id: row.verdict for row in BulkDecision.objects.all()}
+    assert rows[alice.pk] == rows[later.pk] != rows[broken.pk]
+    assert_rows_match_results(results)
 
 
 def test_every_line_agrees_with_the_engine_across_blocks_and_chunks(
