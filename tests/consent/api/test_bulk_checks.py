@@ -147,6 +147,7 @@ def test_persons_with_one_choice_each_share_an_answer_but_an_unreadable_time_is_
     accept(alice, study)
     accept(later, study)  # the same choice, with its own id and time
     accept(opted, study)
+    assert opted.user is not None
     consent_services.set_global_opt_out(person=opted, actor=opted.user, opted_out=True)  # two directives
     accept(broken, study)
     state = ConsentState.objects.get(person=broken)
