@@ -6,10 +6,11 @@ Run: ``DATABASE_URL=postgresql://... DJANGO_DEBUG=true .venv/bin/python bench/ba
 Server: one gunicorn sync worker serving the Mamori URL conf, production-like (``DEBUG`` off).
 
 Workload: ``--persons`` persons with a patient number of one hospital (one in five with a real choice
-copied: accepted, declined, opted out), and ``POST /api/v1/decisions:batch`` with a Bearer token and 10,000
-of them drawn at random each round: the whole path, JSON parsing and identifier checks, the blind index of
-each identifier, persons, states and notices in a fixed number of queries, the engine, 10,000 audit rows
-and the 10,000 results rendered as JSON (about 4 MB).
+copied, each with its own directive ids and times: accepted, declined, opted out), and
+``POST /api/v1/decisions:batch`` with a Bearer token and 10,000 of them drawn at random each round: the
+whole path, JSON parsing and identifier checks, the blind index of each identifier, persons, states and
+notices in a fixed number of queries, the engine, 10,000 audit rows and the 10,000 results rendered as JSON
+(about 4 MB).
 
 Baseline (same run, in process): blind-index the same 10,000 identifiers and fetch their persons with one
 ``blind_index IN (…)`` query — the least a set-based batch lookup does, with no HTTP, no decision, no
