@@ -9,7 +9,7 @@ from functools import lru_cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from phr.crypto.envelope import open_sealed, seal, token_key_id
+from phr.crypto.envelope import Sealer, open_sealed, seal, token_key_id
 from phr.crypto.keyring import get_keyring
 from phr.models import DataKey, Person
 
@@ -51,6 +51,11 @@ def unwrap(data_key: DataKey) -> bytes:
 
 def encrypt_for_person(person: Person, plaintext: bytes, *, context: str) -> bytes:
     return encrypt_with(data_key_for(person), plaintext, context=context)
+
+
+def sealer_for(data_key: DataKey) -> Sealer:
+    """Seals values with ``data_key`` as ``encrypt_with`` does, unwrapping the key and setting up the cipher once."""
+    return Sealer(unwrap(data_key), data_key.id.bytes)
 
 
 def encrypt_with(data_key: DataKey, plaintext: bytes, *, context: str) -> bytes:

@@ -22,6 +22,21 @@ def seal(plaintext: bytes, *, key: bytes, key_id: bytes, context: str) -> bytes:
     return FORMAT_VERSION + key_id + nonce + sealed
 
 
+class Sealer:
+    """Seals many values with one key, the cipher set up once (ingest seals three values a resource).
+
+    Tokens are those of :func:`seal`: each value gets its own random nonce."""
+
+    def __init__(self, key: bytes, key_id: bytes) -> None:
+        self._aead = AESGCM(key)
+        self._head = FORMAT_VERSION + key_id
+        self._ad_prefix = _ad(key_id, "")
+
+    def seal(self, plaintext: bytes, context: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return self._head + nonce + self._aead.encrypt(nonce, plaintext, self._ad_prefix + context.encode("utf-8"))
+
+
 def token_key_id(token: bytes) -> bytes:
     if len(token) < HEADER_BYTES + 16 or token[:1] != FORMAT_VERSION:
         raise DecryptionError("not a Mamori ciphertext")

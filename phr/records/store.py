@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from phr.categories import tier_of
-from phr.crypto.datakeys import data_key_for, decrypt, encrypt_with, unwrap
+from phr.crypto.datakeys import data_key_for, decrypt, sealer_for, unwrap
 from phr.crypto.envelope import open_sealed, token_key_id
 from phr.models import Connection, DataKey, FhirResource, FhirResourceVersion, Organisation, Person, ResourceIndex
 from phr.models.records import ResourceRole
 from phr.records import facts
-from phr.records.bulk import insert_rows
+from phr.records.bulk import insert_rows, stored_versions
 from phr.records.classify import Classification, classify
 from phr.records.codes import Code, main_code
 from phr.records.digests import code_digest, content_digest
@@ -152,6 +152,7 @@ class Ingestion:
         self.source_organisation = source_organisation
         self.person_check = person_check
         self.data_key: DataKey = _data_key(person)
+        self.sealer = sealer_for(self.data_key)
         self.report = IngestReport()
         self.batch: dict[tuple[str, str], _Prepared] = {}
         self.batch_bytes = 0
@@ -234,47 +235,59 @@ class Ingestion:
         if not self.batch:
             return
         batch, self.batch, self.batch_bytes = self.batch, {}, 0
-        existing = {
-            (row.resource_type, row.resource_id): row
-            for row in FhirResource.objects.filter(
-                person=self.person,
-                source_key=self.source_key,
-                resource_id__in={resource_id for _type, resource_id in batch},
-            )
-        }
+        existing = stored_versions(self.person, self.source_key, {resource_id for _type, resource_id in batch})
         now = timezone.now()
         connection_id = self.connection.pk if self.connection is not None else None
+        sealer = self.sealer
         created: list[tuple[object, ...]] = []
-        updated: list[FhirResource] = []
-        versions: list[FhirResourceVersion] = []
+        changed: list[tuple[uuid.UUID, _Prepared]] = []
         indexes: list[tuple[object, ...]] = []
         for key, prepared in batch.items():
-            row = existing.get(key)
-            if row is not None and row.content_digest == prepared.digest and row.deleted_at_source is None:
+            found = existing.get(key)
+            if found is not None and found.digest == prepared.digest and found.live:
                 self.report.unchanged += 1
                 continue
-            if row is None:
-                resource_pk = uuid.uuid4()
-                created.append(
-                    (
-                        resource_pk,
-                        self.person.pk,
-                        self.source_key,
-                        connection_id,
-                        prepared.resource_type,
-                        prepared.resource_id,
-                        1,
-                        prepared.source_version_id,
-                        prepared.source_last_updated,
-                        prepared.digest,
-                        encrypt_with(self.data_key, prepared.raw, context=raw_context(resource_pk)),
-                        False,
-                        now,
-                        now,
-                    )
-                )
-                indexes.append(self._index(resource_pk, prepared, self_reported=False))
+            if found is not None:
+                changed.append((found.pk, prepared))
                 continue
+            resource_pk = uuid.uuid4()
+            created.append(
+                (
+                    resource_pk,
+                    self.person.pk,
+                    self.source_key,
+                    connection_id,
+                    prepared.resource_type,
+                    prepared.resource_id,
+                    1,
+                    prepared.source_version_id,
+                    prepared.source_last_updated,
+                    prepared.digest,
+                    sealer.seal(prepared.raw, raw_context(resource_pk)),
+                    False,
+                    now,
+                    now,
+                )
+            )
+            indexes.append(self._index(resource_pk, prepared, self_reported=False))
+        insert_rows(FhirResource, RESOURCE_COLUMNS, created)
+        updated = self._update(changed, now, indexes)
+        insert_rows(ResourceIndex, INDEX_COLUMNS, indexes)
+        self.report.created += len(created)
+        self.report.updated += updated
+
+    def _update(
+        self, changed: list[tuple[uuid.UUID, _Prepared]], now: datetime, indexes: list[tuple[object, ...]]
+    ) -> int:
+        """Store new versions of resources the source changed (or served again): the earlier one is kept
+        as a version, the row takes the new one, and the index row is rebuilt (appended to ``indexes``)."""
+        if not changed:
+            return 0
+        rows = FhirResource.objects.in_bulk([pk for pk, _ in changed])
+        updated: list[FhirResource] = []
+        versions: list[FhirResourceVersion] = []
+        for pk, prepared in changed:
+            row = rows[pk]
             versions.append(
                 FhirResourceVersion(
                     resource=row,
@@ -289,31 +302,27 @@ class Ingestion:
             row.content_digest = prepared.digest
             row.source_version_id = prepared.source_version_id
             row.source_last_updated = prepared.source_last_updated
-            row.raw_encrypted = encrypt_with(self.data_key, prepared.raw, context=raw_context(row.id))
+            row.raw_encrypted = self.sealer.seal(prepared.raw, raw_context(row.id))
             row.updated_at = now
             row.deleted_at_source = None  # served again by the source
             updated.append(row)
             indexes.append(self._index(row.id, prepared, self_reported=row.self_reported))
-        insert_rows(FhirResource, RESOURCE_COLUMNS, created)
-        if updated:
-            FhirResource.objects.bulk_update(
-                updated,
-                [
-                    "version",
-                    "connection",
-                    "content_digest",
-                    "source_version_id",
-                    "source_last_updated",
-                    "raw_encrypted",
-                    "updated_at",
-                    "deleted_at_source",
-                ],
-            )
-            FhirResourceVersion.objects.bulk_create(versions)
-            ResourceIndex.objects.filter(resource__in=[row.id for row in updated]).delete()
-        insert_rows(ResourceIndex, INDEX_COLUMNS, indexes)
-        self.report.created += len(created)
-        self.report.updated += len(updated)
+        FhirResource.objects.bulk_update(
+            updated,
+            [
+                "version",
+                "connection",
+                "content_digest",
+                "source_version_id",
+                "source_last_updated",
+                "raw_encrypted",
+                "updated_at",
+                "deleted_at_source",
+            ],
+        )
+        FhirResourceVersion.objects.bulk_create(versions)
+        ResourceIndex.objects.filter(resource__in=[row.id for row in updated]).delete()
+        return len(updated)
 
     def _reseal(self, token: bytes, resource_id: uuid.UUID, version: int) -> bytes:
         """Move a stored version to the versions table: its ciphertext is bound to its row, so re-seal it."""
@@ -322,7 +331,7 @@ class Ingestion:
             plaintext = open_sealed(token, key=unwrap(self.data_key), context=context)
         else:
             plaintext = decrypt(token, context=context)
-        return encrypt_with(self.data_key, plaintext, context=version_context(resource_id, version))
+        return self.sealer.seal(plaintext, version_context(resource_id, version))
 
     def _index(self, resource_pk: uuid.UUID, prepared: _Prepared, *, self_reported: bool) -> tuple[object, ...]:
         """An index row, in INDEX_COLUMNS order."""
@@ -342,16 +351,8 @@ class Ingestion:
             prepared.when.day,
             code.system[:255] if code else "",
             code_digest(code.system, code.code) if code and has_code else "",
-            (
-                encrypt_with(self.data_key, code.code.encode(), context=code_context(resource_pk))
-                if code and has_code
-                else None
-            ),
-            (
-                encrypt_with(self.data_key, code.display.encode(), context=display_context(resource_pk))
-                if code and has_display
-                else None
-            ),
+            self.sealer.seal(code.code.encode(), code_context(resource_pk)) if code and has_code else None,
+            self.sealer.seal(code.display.encode(), display_context(resource_pk)) if code and has_display else None,
             self.source_organisation.pk if self.source_organisation is not None else None,
             prepared.encounter_ref,
             self_reported,

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from phr.crypto import DecryptionError, KeyConfigurationError
-from phr.crypto.datakeys import clear_cache, decrypt, encrypt_for_person
+from phr.crypto.datakeys import clear_cache, data_key_for, decrypt, encrypt_for_person, sealer_for
 from phr.crypto.keyring import Keyring, generate_key_spec
 from phr.models import DataKey, Identifier, Person
 
@@ -120,3 +120,12 @@ def test_identifier_values_are_not_stored_in_clear(alice: Person) -> None:
     assert b"PATIENT-12345" not in bytes(stored.value_encrypted)
     assert "PATIENT-12345" not in stored.blind_index
     assert "PATIENT-12345" not in str(stored) and "PATIENT-12345" not in repr(stored)
+
+
+def test_a_sealer_seals_as_encrypt_does_with_a_nonce_of_its_own_each_time(alice: Person) -> None:
+    sealer = sealer_for(data_key_for(alice))
+    first, second = sealer.seal(b"3.10 mmol/L", "phr.test:1"), sealer.seal(b"3.10 mmol/L", "phr.test:1")
+    assert first != second
+    assert decrypt(first, context="phr.test:1") == decrypt(second, context="phr.test:1") == b"3.10 mmol/L"
+    with pytest.raises(DecryptionError):
+        decrypt(first, context="phr.test:2")
