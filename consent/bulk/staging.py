@@ -2,13 +2,13 @@
 
 A block (up to ``jobs.BLOCK_LINES`` lines, several checkpoint chunks) is resolved with one join: its (line,
 system, blind index) rows are COPYed into a temporary table and joined once to identifiers and consent states
-into ``bulk_check_lines`` (line, person, consent version, directives). One join per block, not per chunk:
-each join reads the whole identifier table, so chunk-sized joins made a large file cost its chunks times
-the table. Python then fetches only what it needs to decide: the distinct consent states with the lines
-holding each, the lines naming nobody and the notices of the block's persons, and decides once per
-distinct (state, notices). The block's audit rows (:mod:`consent.bulk.audit`) are then one ``INSERT …
-SELECT`` from the table, given the answer classes of the lines whose decision is not the default one (a
-known person with no choice and no notice), sorted by person so the rows' primary key is written in order.
+into ``bulk_check_lines`` (line, person, consent version, state), stored in person order. One join per
+block, not per chunk: each join reads the whole identifier table, so chunk-sized joins made a large file
+cost its chunks times the table. Python then fetches only what it needs to decide: the distinct states
+(one-directive states without their ids and times, see _RESOLVE) with the lines holding each, the lines
+naming nobody and the notices of the block's persons, and decides once per distinct (state, notices). The
+block's audit rows (:mod:`consent.bulk.audit`) are then one ``INSERT … SELECT`` from the table, each line's
+answer class read from a packed array, in person order, so the rows' primary key is written in order.
 """
 
 from __future__ import annotations

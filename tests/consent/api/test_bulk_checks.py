@@ -30,7 +30,7 @@ from consent.models import (
 )
 from phr.crypto.blind_index import blind_index
 from phr.models import Identifier, Person
-from tests.conftest import make_citizen, requires_postgres
+from tests.conftest import make_citizen, requires_postgres, sign_in
 from tests.consent.api.hospital import (
     HOSPITAL_SYSTEM,
     accept,
@@ -230,6 +230,11 @@ def test_it_audits_one_row_per_known_person(
     [seen] = selectors.decision_checks_of(patients["alice"])
     assert (seen.channel, seen.decision, seen.organisation, seen.project) == ("bulk", "deny", hospital, study)
     assert seen.at == BulkCheck.objects.get(pk=job["id"]).evaluated_at
+    alice: Person = patients["alice"]
+    assert alice.user is not None
+    sign_in(client, alice.user.email)
+    page = client.get("/me/").content.decode()
+    assert hospital.name in page and study.title_ja in page  # "Hospital X checked your choices for P"
 
 
 def test_the_audit_outlives_the_expired_job(client, auth, patients, study, django_capture_on_commit_callbacks):
