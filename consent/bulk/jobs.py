@@ -321,9 +321,8 @@ def _run(job: BulkCheck) -> None:
         lines = data_lines(source, job.format)
         for _ in range(job.processed):
             next(lines)
-        output = _Output(job, results, permitted_out, language)
-        run = _run_staged if connection.vendor == "postgresql" else _run_chunked
-        done = run(job, lines, parser, evaluator, output, open_run(job))
+        run = _Run(job, lines, parser, evaluator, _Output(job, results, permitted_out, language), open_run(job))
+        done = _run_staged(run) if connection.vendor == "postgresql" else _run_chunked(run)
     if done is None:
         return
     if done != job.total:
@@ -335,15 +334,20 @@ def _run(job: BulkCheck) -> None:
     (directory / "input").unlink(missing_ok=True)
 
 
-def _run_chunked(
-    job: BulkCheck,
-    lines: Iterator[bytes],
-    parser: LineParser,
-    evaluator: ChunkEvaluator,
-    output: _Output,
-    audit: AuditRun,
-) -> int | None:
+class _Run(NamedTuple):
+    """One run of a job: the input lines still to check, how to read and decide them, where the output goes."""
+
+    job: BulkCheck
+    lines: Iterator[bytes]
+    parser: LineParser
+    evaluator: ChunkEvaluator
+    output: _Output
+    audit: AuditRun
+
+
+def _run_chunked(run: _Run) -> int | None:
     """Decide chunk by chunk through the ORM; the lines done, or None when the job was taken away."""
+    job, lines, parser, evaluator, output, audit = run
     done = job.processed
     while done < job.total:
         raws = list(islice(lines, CHUNK_LINES))
@@ -368,16 +372,10 @@ def _positional(outcomes: Sequence[Outcome], first: int) -> Callable[[int], tupl
     return outcome
 
 
-def _run_staged(
-    job: BulkCheck,
-    lines: Iterator[bytes],
-    parser: LineParser,
-    evaluator: ChunkEvaluator,
-    output: _Output,
-    audit: AuditRun,
-) -> int | None:
+def _run_staged(run: _Run) -> int | None:
     """Resolve a block at a time on the server, write and audit it chunk by chunk (PostgreSQL)."""
-    staged = StagedLines(evaluator, audit)
+    job, lines, parser, _, output, _ = run
+    staged = StagedLines(run.evaluator, run.audit)
     done = job.processed
     try:
         while done < job.total:
