@@ -116,7 +116,8 @@ class StagedLines:
                             )
                         )
                     )
-            cursor.execute("ANALYZE bulk_check_keys")
+            # No ANALYZE of the keys: the size the planner reads off the table gives the same hash joins (0.15 s
+            # saved a million lines); the lines table is analysed, for the notices join.
             cursor.execute(_RESOLVE)
             cursor.execute("DROP TABLE bulk_check_keys")
             cursor.execute("ANALYZE bulk_check_lines")
