@@ -38,9 +38,9 @@ def record_decisions(
 ) -> None:
     """One audit row per known person; unknown identifiers are about nobody and leave no row.
 
-    ``versions`` overrides each decision's consent version (bulk checks share one decision object among
-    persons in the same state). On PostgreSQL many rows go in by COPY (a bulk check writes 50,000 a
-    chunk); otherwise bulk_create.
+    ``versions`` overrides each decision's consent version (persons in the same state share one decision
+    object). On PostgreSQL many rows go in by COPY (a batch of 10,000, a release); otherwise bulk_create.
+    Bulk checks keep their own narrower rows (:mod:`consent.bulk.audit`).
     """
     if versions is None:
         versions = [decision.consent_version for decision in decisions]

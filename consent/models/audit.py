@@ -1,4 +1,5 @@
-"""Who asked about whom: one row per person per decision request, for the person's transparency page."""
+"""Who asked about whom, for the person's transparency page: one row per person per single, batch or release
+check (DecisionAudit); a bulk check's shared facts once (BulkDecisionRun) and a narrow row per line (BulkDecision)."""
 
 from __future__ import annotations
 
