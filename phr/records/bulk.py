@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -61,13 +62,15 @@ def _preparer(field: Any, db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
     return lambda value: field.get_db_prep_save(value, db)
 
 
-def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Store the rows: one COPY on PostgreSQL, else as few multi-row INSERTs as the parameter limit allows."""
-    db = connections[DEFAULT_DB_ALIAS]
-    fields = [model._meta.get_field(name) for name in field_names]
-    if db.vendor == "postgresql":
-        _copy(db, model, fields, rows)
+    if not rows:
         return
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql":
+        _copy(db, _copy_plan(model, tuple(field_names)), rows)
+        return
+    fields = [model._meta.get_field(name) for name in field_names]
     quote = db.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)  # type: ignore[union-attr]
     row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -100,17 +103,29 @@ def _as_uuid(value: Any) -> Any:
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
-def _copy(
-    db: BaseDatabaseWrapper, model: type[models.Model], fields: list[Any], rows: Iterable[Sequence[object]]
-) -> None:
-    """PostgreSQL: a binary COPY FROM STDIN, its fastest way in; UUID columns take UUIDs (text is converted)."""
+class _CopyPlan(NamedTuple):
+    statement: str
+    types: list[str]
+    uuid_columns: list[int]
+
+
+@lru_cache(maxsize=16)
+def _copy_plan(model: type[models.Model], field_names: tuple[str, ...]) -> _CopyPlan:
+    """The COPY statement of a model's columns and the types psycopg writes them as (worked out once)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = [model._meta.get_field(name) for name in field_names]
     quote = db.ops.quote_name
-    columns = ", ".join(quote(str(field.column)) for field in fields)
+    columns = ", ".join(quote(str(field.column)) for field in fields)  # type: ignore[union-attr]
     types = [_binary_type(field, db) for field in fields]
-    uuid_columns = [index for index, name in enumerate(types) if name == "uuid"]
     statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
-    with db.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        copy.set_types(types)
+    return _CopyPlan(statement, types, [index for index, name in enumerate(types) if name == "uuid"])
+
+
+def _copy(db: BaseDatabaseWrapper, plan: _CopyPlan, rows: Iterable[Sequence[object]]) -> None:
+    """PostgreSQL: a binary COPY FROM STDIN, its fastest way in; UUID columns take UUIDs (text is converted)."""
+    uuid_columns = plan.uuid_columns
+    with db.cursor() as cursor, cursor.cursor.copy(plan.statement) as copy:
+        copy.set_types(plan.types)
         for row in rows:
             if uuid_columns:
                 row = list(row)

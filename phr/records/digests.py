@@ -31,15 +31,29 @@ def _derived_key(label: bytes) -> bytes:
     return hmac.new(base, b"mamori|derive|" + label, hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=4)
+def _keyed(label: bytes) -> hmac.HMAC:
+    """The keyed HMAC before any message: each digest copies it rather than setting up the key again
+    (ingest takes two digests a resource)."""
+    return hmac.new(_derived_key(label), digestmod=hashlib.sha256)
+
+
+def _digest(label: bytes, message: bytes) -> str:
+    mac = _keyed(label).copy()
+    mac.update(message)
+    return mac.hexdigest()
+
+
 def content_digest(raw: bytes) -> str:
-    return hmac.new(_derived_key(b"fhir-content-v1"), raw, hashlib.sha256).hexdigest()
+    return _digest(b"fhir-content-v1", raw)
 
 
 def code_digest(system: str, code: str) -> str:
-    return hmac.new(_derived_key(b"code-v1"), f"{system}|{code}".encode(), hashlib.sha256).hexdigest()
+    return _digest(b"code-v1", f"{system}|{code}".encode())
 
 
 @receiver(setting_changed)
 def _reset(setting: str, **kwargs: object) -> None:
     if setting == "MAMORI_BLIND_INDEX_KEY":
         _derived_key.cache_clear()
+        _keyed.cache_clear()

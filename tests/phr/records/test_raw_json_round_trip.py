@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phr.models import FhirResource
-from phr.records.json_text import dumps
+from phr.records.json_text import dumps, dumps_standard
 from phr.records.reader import read_json
 from tests.phr.records.conftest import PATIENT, bundle, ingest_bytes, observation, raw_of
 
@@ -68,3 +69,27 @@ def test_any_number_without_an_exponent_is_written_back_with_the_same_digits(num
     data = b'{"resourceType":"Bundle","type":"collection","entry":[{"resource":' + resource + b"}]}"
     (entry,) = read_json(io.BytesIO(data))
     assert dumps(entry.resource) == resource
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_the_fast_writer_gives_the_standard_encoders_text(value: object) -> None:
+    """orjson writes resources back; whatever it cannot write (a big integer) falls back to the same text."""
+    try:
+        expected = dumps_standard(value)
+    except UnicodeEncodeError:  # a lone surrogate: neither writer can make UTF-8 of it
+        with pytest.raises(UnicodeEncodeError):
+            dumps(value)
+        return
+    assert dumps(value) == expected
