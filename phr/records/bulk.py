@@ -11,7 +11,7 @@ COPY: bytes travel as they are rather than as hex text, which the server would h
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -121,15 +121,16 @@ def _copy_plan(model: type[models.Model], field_names: tuple[str, ...]) -> _Copy
     return _CopyPlan(statement, types, [index for index, name in enumerate(types) if name == "uuid"])
 
 
-def _copy(db: BaseDatabaseWrapper, plan: _CopyPlan, rows: Iterable[Sequence[object]]) -> None:
-    """PostgreSQL: a binary COPY FROM STDIN, its fastest way in; UUID columns take UUIDs (text is converted)."""
-    uuid_columns = plan.uuid_columns
+def _copy(db: BaseDatabaseWrapper, plan: _CopyPlan, rows: Sequence[Sequence[object]]) -> None:
+    """PostgreSQL: a binary COPY FROM STDIN, its fastest way in; UUID columns take UUIDs (text is converted,
+    when the first row holds text: a caller passes one kind)."""
+    converted = [i for i in plan.uuid_columns if isinstance(rows[0][i], str)]
     with db.cursor() as cursor, cursor.cursor.copy(plan.statement) as copy:
         copy.set_types(plan.types)
         for row in rows:
-            if uuid_columns:
+            if converted:
                 row = list(row)
-                for index in uuid_columns:
+                for index in converted:
                     row[index] = _as_uuid(row[index])
             copy.write_row(row)
 
