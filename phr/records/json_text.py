@@ -53,9 +53,11 @@ def dumps(value: JSONValue) -> bytes:
 
     orjson writes it (every ingested resource is written back: 15 times faster than the standard
     encoder); what orjson refuses (an integer beyond 64 bits, a lone surrogate) goes through the standard
-    encoder, which writes the same text where it can and raises where it cannot, as before."""
+    encoder, which writes the same text where it can and raises where it cannot, as before. orjson's
+    result keeps the buffer it grew (about 13 times the text), and ingest holds a batch of these: the
+    text is copied into a bytes object of its own size."""
     try:
-        return orjson.dumps(value, default=_fragment)
+        return bytes(memoryview(orjson.dumps(value, default=_fragment)))
     except orjson.JSONEncodeError:
         return dumps_standard(value)
 
