@@ -86,7 +86,6 @@ def main() -> None:
     import json
     import random
     import shutil
-    import socket
     import subprocess
     import tempfile
     import threading
@@ -100,6 +99,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bulk import choice_templates, make_project, populate
+    from served import start_worker
 
     from consent.api_clients import issue_token, register_client
     from consent.models import DecisionAudit
@@ -142,30 +142,7 @@ def main() -> None:
             organisation=hospital, actor=None, name="bench", allowed_scopes=["consent.check"], with_secret=True
         )
         token = issue_token(client=client, scopes=["consent.check"])
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"{os.environ['DATABASE_URL'].rsplit('/', 1)[0]}/{settings.DATABASES['default']['NAME']}",
-            "MAMORI_API_RATE": "100000000/min",
-            "DATABASE_CONN_MAX_AGE": "600",
-        }
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--chdir",
-                str(Path(__file__).resolve().parent),
-                "--workers",
-                "1",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "api:application",
-            ],
-            env=env,
-        )
+        server, port = start_worker("api:application")
 
         def get(target: str, with_headers: dict[str, str]) -> None:
             connection_ = HTTPConnection("127.0.0.1", port, timeout=10)
@@ -178,12 +155,6 @@ def main() -> None:
             finally:
                 connection_.close()
 
-        for _ in range(100):
-            try:
-                get("/healthz", {})
-                break
-            except OSError:
-                time.sleep(0.2)
         headers = {"Authorization": f"Bearer {token}"}
         rng = random.Random(5)
         decision_urls = [

@@ -45,9 +45,7 @@ def main() -> None:
     import argparse
     import json
     import random
-    import socket
     import statistics
-    import subprocess
     import time
     from http.client import HTTPConnection
 
@@ -57,6 +55,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bulk import SYSTEM, choice_templates, make_project, populate
+    from served import start_worker
 
     from consent.api_clients import issue_token, register_client
     from phr import services as party_services
@@ -87,23 +86,7 @@ def main() -> None:
             organisation=hospital, actor=None, name="bench", allowed_scopes=["consent.check"], with_secret=True
         )
         token = issue_token(client=client, scopes=["consent.check"])
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"{os.environ['DATABASE_URL'].rsplit('/', 1)[0]}/{settings.DATABASES['default']['NAME']}",
-            "MAMORI_API_RATE": "100000000/min",
-            "DATABASE_CONN_MAX_AGE": "600",
-        }
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                *("--chdir", str(Path(__file__).resolve().parent), "--workers", "1", "--timeout", "120"),
-                *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", "batch:application"),
-            ],
-            env=env,
-        )
+        server, port = start_worker("batch:application", timeout=120)
 
         def request(method: str, target: str, body: bytes | None = None) -> tuple[int, bytes]:
             http = HTTPConnection("127.0.0.1", port, timeout=120)
@@ -115,12 +98,6 @@ def main() -> None:
             finally:
                 http.close()
 
-        for _ in range(100):
-            try:
-                request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
         rng = random.Random(6)
 
         def body(values: list[str]) -> bytes:

@@ -25,14 +25,23 @@ def own_person(user: User) -> Person | None:
     return Person.objects.filter(user=user).first()
 
 
-def person_for_user(user: User, person_id: object | None = None, *, scope: str = ProxyScope.VIEW) -> Person:
-    """The person ``user`` may act for within ``scope``: themselves, or through an active proxy."""
+def _own_if_named(user: User, person_id: object | None) -> Person | None:
+    """The user's own person when ``person_id`` names it (or is None); None when it names someone else.
+    404 for an anonymous user, or for one with no person of their own asking for "their own"."""
     if not user.is_authenticated:
         raise Http404
     own = own_person(user)
     if person_id is None or (own is not None and own.pk == uuid_or_404(person_id)):
         if own is None:
             raise Http404
+        return own
+    return None
+
+
+def person_for_user(user: User, person_id: object | None = None, *, scope: str = ProxyScope.VIEW) -> Person:
+    """The person ``user`` may act for within ``scope``: themselves, or through an active proxy."""
+    own = _own_if_named(user, person_id)
+    if own is not None:
         return own
     proxy = active_proxy_for(user, person_id)
     if proxy is None or not proxy.allows(scope):
@@ -92,12 +101,8 @@ def record_reader_for(user: User, person_id: object | None, *, mfa_passed: Calla
 
     A proxy needs the view scope; a break-glass grant counts only in a session that passed MFA, since the
     records pages lie outside the staff area the MFA middleware guards."""
-    if not user.is_authenticated:
-        raise Http404
-    own = own_person(user)
-    if person_id is None or (own is not None and own.pk == uuid_or_404(person_id)):
-        if own is None:
-            raise Http404
+    own = _own_if_named(user, person_id)
+    if own is not None:
         return RecordReader(person=own, is_own=True)
     proxy = active_proxy_for(user, person_id)
     if proxy is not None and proxy.allows(ProxyScope.VIEW):

@@ -22,3 +22,13 @@ def take_lease(model: type[Model], pk: object, *, queued: str, running: str, lea
         .update(status=running, lease_until=now + lease, attempts=F("attempts") + 1)
     )
     return bool(taken)
+
+
+def stalled_ids(model: type[Model], *, queued: str, running: str, lease: timedelta) -> list[str]:
+    """Jobs to queue again: running under a lapsed lease (the worker died), or queued for longer than a lease
+    (the queue message was lost). Their ids as text, for the task that re-queues them."""
+    now = timezone.now()
+    stalled = model._default_manager.filter(
+        Q(status=running, lease_until__lt=now) | Q(status=queued, created_at__lt=now - lease)
+    ).values_list("pk", flat=True)
+    return [str(pk) for pk in stalled]

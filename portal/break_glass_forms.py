@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from phr.models import Organisation
 from phr.models.break_glass import REASON_MIN_LENGTH, ReasonCategory
+from portal.staff_forms import identifier_system_choices
 
 
 class OpenBreakGlassForm(forms.Form):
@@ -33,15 +32,9 @@ class OpenBreakGlassForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        systems: list[tuple[str, str]] = [(settings.MAMORI_LINKAGE_SYSTEM, str(_("National linkage id")))]
-        systems += [
-            (org.patient_number_system, org.name)
-            for org in Organisation.objects.exclude(patient_number_system=None).order_by("name")
-            if org.patient_number_system
-        ]
         field = self.fields["identifier_system"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = systems
+        field.choices = identifier_system_choices()
 
 
 class ReviewBreakGlassForm(forms.Form):

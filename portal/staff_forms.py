@@ -15,6 +15,18 @@ from phr.models.parties import LegalBasis, ProxyScope
 from phr.selectors import person_by_identifier
 
 
+def identifier_system_choices() -> list[tuple[str, str]]:
+    """The identifier systems staff may look a person up by: the national linkage id, then each
+    organisation's patient numbers, by name."""
+    systems: list[tuple[str, str]] = [(settings.MAMORI_LINKAGE_SYSTEM, str(_("National linkage id")))]
+    systems += [
+        (org.patient_number_system, org.name)
+        for org in Organisation.objects.exclude(patient_number_system=None).order_by("name")
+        if org.patient_number_system
+    ]
+    return systems
+
+
 class GrantProxyForm(forms.Form):
     identifier_system = forms.ChoiceField(label=_("Identifier system"))
     identifier_value = forms.CharField(label=_("Identifier of the person"), max_length=64)
@@ -28,15 +40,9 @@ class GrantProxyForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        systems: list[tuple[str, str]] = [(settings.MAMORI_LINKAGE_SYSTEM, str(_("National linkage id")))]
-        systems += [
-            (org.patient_number_system, org.name)
-            for org in Organisation.objects.exclude(patient_number_system=None).order_by("name")
-            if org.patient_number_system
-        ]
         field = self.fields["identifier_system"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = systems
+        field.choices = identifier_system_choices()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

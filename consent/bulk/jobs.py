@@ -34,7 +34,7 @@ from typing import IO, NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ from consent.engine import Decision, Verdict
 from consent.models import BulkCheck, BulkCheckStatus, Project
 from consent.selectors import project_request
 from phr.ids import parse_uuid
-from phr.leases import take_lease
+from phr.leases import stalled_ids, take_lease
 from phr.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -447,12 +447,7 @@ def stream_file(job: BulkCheck, name: str, size: int) -> Iterator[bytes]:
 
 def resume_stalled() -> list[str]:
     """Jobs whose worker died (lease lapsed) or whose queue message was lost: queue them again."""
-    now = timezone.now()
-    stalled = BulkCheck.objects.filter(
-        Q(status=BulkCheckStatus.RUNNING, lease_until__lt=now)
-        | Q(status=BulkCheckStatus.QUEUED, created_at__lt=now - LEASE)
-    ).values_list("pk", flat=True)
-    ids = [str(pk) for pk in stalled]
+    ids = stalled_ids(BulkCheck, queued=BulkCheckStatus.QUEUED, running=BulkCheckStatus.RUNNING, lease=LEASE)
     for job_id in ids:
         _enqueue(uuid.UUID(job_id))
     return ids

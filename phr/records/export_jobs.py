@@ -22,7 +22,7 @@ from typing import IO
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from phr.crypto.datakeys import data_key_for, unwrap
 from phr.crypto.envelope import seal
 from phr.crypto.errors import DecryptionError
 from phr.ids import parse_uuid
-from phr.leases import take_lease
+from phr.leases import stalled_ids, take_lease
 from phr.models import Person, User
 from phr.models.exports import ExportFormat, ExportJob, ExportStatus
 from phr.models.notices import NoticeKind
@@ -284,11 +284,7 @@ def read_export(job: ExportJob) -> Iterator[bytes]:
 
 def resume_stalled() -> list[str]:
     """Jobs whose worker died (lease lapsed) or whose queue message was lost: queue them again."""
-    now = timezone.now()
-    stalled = ExportJob.objects.filter(
-        Q(status=ExportStatus.RUNNING, lease_until__lt=now) | Q(status=ExportStatus.QUEUED, created_at__lt=now - LEASE)
-    ).values_list("pk", flat=True)
-    ids = [str(pk) for pk in stalled]
+    ids = stalled_ids(ExportJob, queued=ExportStatus.QUEUED, running=ExportStatus.RUNNING, lease=LEASE)
     for job_id in ids:
         _enqueue(uuid.UUID(job_id))
     return ids

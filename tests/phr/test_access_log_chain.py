@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from phr.hashchain import GENESIS_HASH
@@ -17,6 +13,7 @@ from phr.models.access_log import AccessRoute
 from phr.models.hashchain import AppendOnlyError
 from phr.records.access_log import record_access, verify_access_log
 from tests.conftest import make_citizen, make_user, requires_postgres
+from tests.phr.chain_helpers import run_verify, tampering
 
 
 def _reads(person: Person, actor: User, count: int) -> list[RecordAccess]:
@@ -26,26 +23,8 @@ def _reads(person: Person, actor: User, count: int) -> list[RecordAccess]:
     ]
 
 
-@contextmanager
-def tampering() -> Iterator[None]:
-    """What someone with direct database access could do: on PostgreSQL, first switch the guard triggers off."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-        yield
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = origin")
-
-
 def _verify() -> tuple[bool, str]:
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("verify_access_log", stdout=out, stderr=err)
-    except CommandError:
-        return False, err.getvalue()
-    return True, out.getvalue()
+    return run_verify("verify_access_log")
 
 
 def test_each_persons_reads_form_a_chain_that_verifies(alice: Person, bob: Person, carol: User) -> None:

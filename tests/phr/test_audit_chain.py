@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from io import StringIO
-
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from phr import services
 from phr.audit_chain import seal_audit_events, verify_audit_log
 from phr.models import AuditEvent, ChainHead, Person, User
 from tests.conftest import requires_postgres
-
-
-@contextmanager
-def tampering() -> Iterator[None]:
-    """Direct database access: on PostgreSQL, the guard triggers switched off first."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-        yield
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = origin")
+from tests.phr.chain_helpers import run_verify, tampering
 
 
 def _verify() -> tuple[bool, str]:
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("verify_audit_log", stdout=out, stderr=err)
-    except CommandError:
-        return False, err.getvalue()
-    return True, out.getvalue()
+    return run_verify("verify_audit_log")
 
 
 def test_sealing_chains_every_event_once_in_order(alice: Person, bob: Person) -> None:

@@ -291,7 +291,7 @@ def test_a_stalled_job_is_queued_again(alice: Person, monkeypatch) -> None:
     assert export_jobs.resume_stalled() == [str(job.pk)] == queued
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("private_broker")
 def test_a_real_worker_builds_the_export_end_to_end(client: Client, alice: Person) -> None:
     seed_record(alice)

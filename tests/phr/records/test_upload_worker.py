@@ -18,7 +18,7 @@ from tests.worker_broker import private_broker
 __all__ = ["private_broker"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("private_broker")
 def test_a_worker_imports_an_uploaded_file(client, alice, settings, tmp_path) -> None:
     settings.VAR_DIR = tmp_path
