@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 # Development mode: secrets are made under var/ on first use. Production sets its own (docs/deploy.md).
 export DJANGO_DEBUG ?= true
 
-.PHONY: setup messages migrate seed run test test-fast lint fmt clean
+.PHONY: setup messages migrate seed run test test-fast lint audit fmt clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+
+# Known vulnerabilities in the pinned requirements (and what they pull in). Needs PyPI's vulnerability data:
+# --strict fails when a package could not be checked, rather than passing it unchecked.
+audit: setup
+	$(BIN)/pip-audit --strict --progress-spinner off -r requirements-dev.txt
 
 fmt: setup
 	$(BIN)/ruff format .

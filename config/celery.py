@@ -28,8 +28,8 @@ app.conf.update(
     beat_schedule={
         # Hourly: queue a sync for every active FHIR connection not synced in the last day.
         "phr.refresh_connections": {"task": "phr.refresh_connections", "schedule": 3600.0},
-        # Every minute: seal new audit events into their hash chain.
-        "phr.seal_audit_events": {"task": "phr.seal_audit_events", "schedule": 60.0},
+        # Every 2 seconds: integrate queued entries of the tamper-evident logs and sign checkpoints.
+        "phr.integrate_logs": {"task": "phr.integrate_logs", "schedule": 2.0},
         "consent.resume_stalled_bulk_checks": {"task": "consent.resume_stalled_bulk_checks", "schedule": 300.0},
         "consent.purge_expired_bulk_checks": {"task": "consent.purge_expired_bulk_checks", "schedule": 3600.0},
         # Hourly: drop expired access tokens and the replay record of expired client assertions.

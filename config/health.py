@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
+from phr.tlog.status import stalled_logs
 
 
 @never_cache
@@ -35,12 +36,25 @@ def _broker_ok() -> bool:
         return False
 
 
+def _stalled_logs() -> list[str] | None:
+    try:
+        return stalled_logs()
+    except Exception:
+        return None
+
+
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
+    """503 when the database or the broker is down. A stalled log integrator is reported ("degraded", the logs
+    named) but keeps the answer 200: taking web processes out of rotation would not restart it."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     ready = all(checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": {k: "ok" if v else "fail" for k, v in checks.items()}},
-        status=200 if ready else 503,
-    )
+    stalled = _stalled_logs() if checks["database"] else None
+    shown = {k: "ok" if v else "fail" for k, v in checks.items()}
+    shown["logs"] = "fail" if stalled is None else "stalled" if stalled else "ok"
+    status = "unavailable" if not ready else "ok" if shown["logs"] == "ok" else "degraded"
+    body: dict[str, object] = {"status": status, "checks": shown}
+    if stalled:
+        body["stalled_logs"] = stalled
+    return JsonResponse(body, status=200 if ready else 503)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from config.dev_secrets import development_secrets
 from config.env import env_bool, env_choice, env_int, env_list, env_str
 from consent.receipts.keys import SigningKeyError, development_signing_keys, parse_signing_keys
+from phr.tlog.keys import LogKeyError, development_log_signing_keys, parse_log_signing_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MAMORI_VAR_DIR", str(BASE_DIR / "var")))
@@ -55,12 +56,47 @@ try:
 except SigningKeyError as _error:
     raise ImproperlyConfigured(f"MAMORI_RECEIPT_SIGNING_KEYS: {_error}") from None
 
+# Checkpoints of the tamper-evident logs (ledger, access, audit) are signed notes, Ed25519:
+# "kid:base64url-seed,..."; the first key signs, the others stay published (phr/tlog/keys.py).
+if DEBUG:
+    MAMORI_LOG_SIGNING_KEYS = env_str(
+        "MAMORI_LOG_SIGNING_KEYS", development_log_signing_keys(VAR_DIR / "dev-log-keys.json")
+    )
+else:
+    MAMORI_LOG_SIGNING_KEYS = env_str("MAMORI_LOG_SIGNING_KEYS")
+try:
+    parse_log_signing_keys(MAMORI_LOG_SIGNING_KEYS)
+except LogKeyError as _error:
+    raise ImproperlyConfigured(f"MAMORI_LOG_SIGNING_KEYS: {_error}") from None
+# A log's origin (the first line of its checkpoints, and its key name) is this prefix + the log's name.
+MAMORI_LOG_ORIGIN_PREFIX = env_str("MAMORI_LOG_ORIGIN_PREFIX", "mamori.localhost/logs/")
+# Every signed checkpoint is also written here, outside the database: <dir>/<log>/<size> (verify_log reads it).
+MAMORI_LOG_CHECKPOINT_DIR = Path(env_str("MAMORI_LOG_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
+# An entry queued longer than this many seconds means the integrator has stalled (/readyz, staff home).
+MAMORI_LOG_STALL_SECONDS = env_int("MAMORI_LOG_STALL_SECONDS", 60, minimum=5)
+
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 MAMORI_BASE_URL = env_str("MAMORI_BASE_URL", "http://127.0.0.1:8000")
+# Proxies in front of the app that each append the address they saw to X-Forwarded-For (docs/deploy.md).
+# 0: the client is the connection's own address and X-Forwarded-For is ignored; N: the N-th address from the
+# right. Every per-address limit reads it: sign-in lockout (allauth) and the API's (DRF NUM_PROXIES).
+MAMORI_TRUSTED_PROXY_COUNT = env_int("MAMORI_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+ALLAUTH_TRUSTED_PROXY_COUNT = MAMORI_TRUSTED_PROXY_COUNT
 MAMORI_API_TOKEN_SECONDS = env_int("MAMORI_API_TOKEN_SECONDS", 300, minimum=30, maximum=3600)
 MAMORI_API_RATE = env_str("MAMORI_API_RATE", "6000/min")
-# Fetch API clients' JWKS URLs over http and from private addresses: development only (consent/api/jwks_fetch.py).
-MAMORI_JWKS_ALLOW_PRIVATE = env_bool("MAMORI_JWKS_ALLOW_PRIVATE", DEBUG)
+# Every server-side fetch (FHIR endpoints, the URLs they advertise, JWKS) follows phr/outbound.py: https to
+# public addresses only. These origins (scheme://host:port) are allowed despite http or a private address; in
+# development, only the demo hospitals' servers (phr/demo/fhir.py) are, never loopback as such.
+_demo_fhir_port = env_int("MAMORI_DEMO_FHIR_PORT", 8091, minimum=1024, maximum=65000)
+MAMORI_OUTBOUND_ALLOW = env_list(
+    "MAMORI_OUTBOUND_ALLOW", [f"http://127.0.0.1:{_demo_fhir_port + n}" for n in range(3)] if DEBUG else []
+)
+for _origin in MAMORI_OUTBOUND_ALLOW:
+    if not _origin.startswith(("http://", "https://")) or _origin.split("://", 1)[1].strip("/").count("/"):
+        raise ImproperlyConfigured(f"MAMORI_OUTBOUND_ALLOW: {_origin!r} is not an origin like http://host:port.")
+MAMORI_OUTBOUND_CONNECT_TIMEOUT = env_int("MAMORI_OUTBOUND_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
+MAMORI_OUTBOUND_READ_TIMEOUT = env_int("MAMORI_OUTBOUND_READ_TIMEOUT", 30, minimum=1, maximum=600)
+MAMORI_OUTBOUND_MAX_BYTES = env_int("MAMORI_OUTBOUND_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
 # Seconds a worker trusts a token it verified, and the regimes and projects it loaded, before reading them
 # again; a change made in the same process is seen at once (consent/api/auth.py, consent/reference.py).
 MAMORI_API_AUTH_CACHE_SECONDS = env_int("MAMORI_API_AUTH_CACHE_SECONDS", 10, minimum=0, maximum=60)
@@ -69,13 +105,16 @@ MAMORI_REFERENCE_CACHE_SECONDS = env_int("MAMORI_REFERENCE_CACHE_SECONDS", 5, mi
 MAMORI_LINKAGE_SYSTEM = env_str("MAMORI_LINKAGE_SYSTEM", "urn:mamori:linkage-id")
 # Largest FHIR upload (Bundle or NDJSON) accepted, in bytes; it is streamed to var/uploads/, never held in memory.
 MAMORI_UPLOAD_MAX_BYTES = env_int("MAMORI_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Deepest JSON nesting accepted in any API body, uploaded file or line (phr/json_limits.py); recursive parsers
+# and walkers stay far below the interpreter's recursion limit.
+MAMORI_JSON_MAX_DEPTH = env_int("MAMORI_JSON_MAX_DEPTH", 64, minimum=8, maximum=500)
 # A record with more resources than this is exported by a worker (encrypted file under var/exports/).
 MAMORI_EXPORT_INLINE_MAX = env_int("MAMORI_EXPORT_INLINE_MAX", 2000, minimum=0)
 # Days a background export stays downloadable before the beat task deletes it.
 MAMORI_EXPORT_DAYS = env_int("MAMORI_EXPORT_DAYS", 7, minimum=1, maximum=90)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "phr.admin_site.MamoriAdminConfig",  # django.contrib.admin, read-only for every model (phr/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -88,6 +127,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "csp",
     "phr",
@@ -98,6 +138,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "config.csp.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -186,7 +227,12 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "portal.forms.SignupForm"
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env_str("MAMORI_LOGIN_FAILED_LIMIT", "20/m/ip,5/15m/key"),
+    # Failed sign-ins an address may make across all accounts, then those one account may take from all
+    # addresses. The per-address limit stops credential stuffing without letting one address lock out the
+    # other people signing in from it (an office, a carrier's NAT); see docs/deploy.md.
+    "login_failed": env_str("MAMORI_LOGIN_FAILED_LIMIT", "100/15m/ip,5/15m/key"),
+    # Every sign-in attempt, failed or not: allauth's 30 a minute would throttle a busy shared address.
+    "login": "300/m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
@@ -259,11 +305,21 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAMORI_UPLOAD_MAX_MEMORY_BYTES", 2_621_440, minimum=1024)
 
 REST_FRAMEWORK = {
+    "NUM_PROXIES": MAMORI_TRUSTED_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bounded in size and nesting (consent/api/parsers.py); a view that takes a form or a file says so.
+    "DEFAULT_PARSER_CLASSES": ["consent.api.parsers.BoundedJSONParser"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Mamori API", "VERSION": "1.0.0"}
+# Swagger UI and ReDoc from the app's own static files (drf-spectacular-sidecar): the CSP allows no CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mamori API",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # Celery: a real worker in every mode. The embedded default broker is kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -298,6 +354,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (plain text, unfiltered, e.g. "Internal Server Error: <path>" in development)
+        # are replaced by the redacting one, for runserver's access log (django.server) too.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "django.security.DisallowedHost": {"level": "ERROR"},
     },

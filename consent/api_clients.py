@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.models import AccessToken, ApiClient, ApiScope, UsedAssertion
+from phr import roles
 from phr.ids import uuid_or_404
 from phr.models import Organisation, User
-from phr.models.parties import Role
+from phr.roles import Action
 from phr.services import record_audit
 
 MAX_JWKS_KEYS = 20
@@ -35,6 +36,13 @@ _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 class ApiClientError(Exception):
     """A client could not be registered or used; the message is safe to show to its administrator."""
+
+
+def _authorise(actor: User | None, organisation: Organisation) -> None:
+    """Staff allowed to manage this organisation's clients (phr.roles); ``actor`` None is the system itself
+    (seed data, tests' fixtures), never a web request."""
+    if actor is not None:
+        roles.require(actor, Action.MANAGE_API_CLIENTS, organisation=organisation)
 
 
 def hash_token(token: str) -> str:
@@ -92,6 +100,7 @@ def register_client(
     with_secret: bool = False,
 ) -> tuple[ApiClient, str | None]:
     """Register a client of ``organisation``; returns it and its secret (if asked for), shown only this once."""
+    _authorise(actor, organisation)
     name = name.strip()
     if not name:
         raise ApiClientError(_("Give the client a name."))
@@ -127,6 +136,7 @@ def register_client(
 def rotate_secret(*, client: ApiClient, actor: User | None) -> str:
     """Replace the client's secret (or give it one); the new secret is returned once, the old one stops working."""
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    _authorise(actor, client.organisation)
     if client.revoked_at is not None:
         raise ApiClientError(_("A revoked client cannot be given a new secret."))
     secret = _new_secret()
@@ -141,6 +151,7 @@ def rotate_secret(*, client: ApiClient, actor: User | None) -> str:
 def replace_keys(*, client: ApiClient, actor: User | None, jwks_url: str = "", jwks: object = None) -> ApiClient:
     """Replace the client's public keys (JWKS URL or inline JWKS); assertions signed with the old keys then fail."""
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    _authorise(actor, client.organisation)
     if client.revoked_at is not None:
         raise ApiClientError(_("A revoked client cannot be given new keys."))
     stored_jwks = validate_jwks(jwks) if jwks is not None else None
@@ -158,6 +169,7 @@ def replace_keys(*, client: ApiClient, actor: User | None, jwks_url: str = "", j
 def revoke_client(*, client: ApiClient, actor: User | None) -> ApiClient:
     """Revoke the client for good: no new tokens, and the tokens it holds stop working at once."""
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    _authorise(actor, client.organisation)
     if client.revoked_at is None:
         client.revoked_at = timezone.now()
         client.save(update_fields=["revoked_at"])
@@ -223,7 +235,8 @@ def purge_expired(*, now: datetime | None = None) -> int:
 
 
 def administered_organisations(user: User) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(memberships__user=user, memberships__role=Role.ORG_ADMIN).distinct()
+    """The organisations whose API clients ``user`` may manage (every one, for the operator's administrators)."""
+    return roles.restrict(Organisation.objects.all(), user, Action.MANAGE_API_CLIENTS)
 
 
 def clients_for_admin(user: User) -> QuerySet[ApiClient]:

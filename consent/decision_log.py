@@ -1,4 +1,5 @@
-"""One decision request, recorded in the decision audit with a single statement (the single-decision path).
+"""One decision request, recorded in the decision audit with a single statement (the single-decision path);
+and a hospital's read of a person's FHIR Consent, recorded beside the checks (the person sees both).
 
 Batches and bulk checks write many rows at once (:mod:`consent.bulk.decisions`); a single check writes one,
 and on a busy API that row's commit would otherwise wait for the WAL flush on every request. On PostgreSQL
@@ -23,7 +24,7 @@ from typing import Any
 from django.db import connection
 
 from consent.engine import Decision
-from consent.models.audit import DecisionAudit
+from consent.models.audit import DecisionAudit, DecisionChannel
 
 _RECORD = (
     "SELECT consent_record_decision(%s::timestamptz, %s::uuid, %s::varchar, %s::uuid, %s::uuid, %s::varchar, "
@@ -69,3 +70,24 @@ def record_decision(
     ]
     with connection.cursor() as cursor:
         cursor.execute(_RECORD, params)
+
+
+def record_consent_read(
+    *, organisation_id: uuid.UUID, client_id: str, person_id: uuid.UUID, consent_version: int, at: datetime
+) -> None:
+    """Record that ``organisation`` (through ``client_id``) read the person's FHIR Consent at ``at``.
+
+    A row of the decision audit without a project, decision or reasons: the person's list of checks shows
+    it as a FHIR Consent read. Committed with the request (a read is rarer than a check and worth the flush).
+    """
+    DecisionAudit.objects.create(
+        at=at,
+        organisation_id=organisation_id,
+        client_id=client_id,
+        person_id=person_id,
+        project=None,
+        channel=DecisionChannel.FHIR_CONSENT,
+        decision="",
+        reasons=[],
+        consent_version=consent_version,
+    )

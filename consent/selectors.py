@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from consent.disclosure import person_reason
 from consent.duo.terms import ResearchPurpose
 from consent.engine import (
     ConsentSnapshot,
@@ -33,6 +34,7 @@ from consent.engine import (
     parse_state,
 )
 from consent.engine.decide import PreparedRequest
+from consent.linkage import Caller, is_own, linked_params, linked_sql
 from consent.models import (
     BulkDecision,
     ConsentEvent,
@@ -278,25 +280,30 @@ SELECT i.person_id, s.version, s.directives, n.project_id, n.regime_id, n.delive
 FROM phr_identifier i
 LEFT JOIN consent_consentstate s ON s.person_id = i.person_id
 LEFT JOIN consent_notice n ON n.person_id = i.person_id AND n.status = %s AND n.delivered_at IS NOT NULL AND {notice}
-WHERE i.blind_index = %s AND i.system = %s
+WHERE i.blind_index = %s AND i.system = %s{linked}
 """
 
 
 def snapshot_for_identifier(
-    system: str, index: str, request: DecisionRequest, at: datetime
+    system: str, index: str, request: DecisionRequest, at: datetime, caller: Caller
 ) -> tuple[uuid.UUID | None, ConsentSnapshot | None]:
     """The person an identifier (its system and blind index) names, with their state and the notices the
     request reads — the same snapshot :func:`snapshots_for` builds, in one statement instead of three.
-    ``(None, None)`` when nobody holds the identifier."""
+    ``(None, None)`` when nobody holds the identifier, or its person is not linked to ``caller``
+    (:mod:`consent.linkage`): the caller cannot tell the two apart."""
     kind, key = _notice_keys(request, at)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # a function, whose plan the session keeps (migration 0008)
+        own = is_own(caller, system)
+        if connection.vendor == "postgresql":  # functions, whose plans the session keeps (migrations 0008, 0011)
             project = key if kind == "project" else None
-            regimes = sorted(key) if kind == "regime" else []
-            cursor.execute(
-                "SELECT * FROM consent_snapshot(%s, %s::uuid, %s::bigint[], %s, %s)",
-                [NoticeStatus.DELIVERED, project, regimes, index, system],
-            )
+            params = [NoticeStatus.DELIVERED, project, sorted(key) if kind == "regime" else [], index, system]
+            if own:
+                cursor.execute("SELECT * FROM consent_snapshot(%s, %s::uuid, %s::bigint[], %s, %s)", params)
+            else:
+                cursor.execute(
+                    "SELECT * FROM consent_linked_snapshot(%s, %s::uuid, %s::bigint[], %s, %s, %s, %s::uuid)",
+                    [*params, caller.system, caller.organisation_id],
+                )
         else:
             uuid_field = Notice._meta.get_field("project")
             if kind == "project":
@@ -306,8 +313,10 @@ def snapshot_for_identifier(
                 notice_params = list(key)
             else:
                 notice_sql, notice_params = "1 = 0", []
-            statement = _SNAPSHOT_SQL.format(notice=notice_sql)
-            cursor.execute(statement, [NoticeStatus.DELIVERED, *notice_params, index, system])
+            linked = "" if own else f" AND {linked_sql('i.person_id')}"
+            statement = _SNAPSHOT_SQL.format(notice=notice_sql, linked=linked)
+            params = [NoticeStatus.DELIVERED, *notice_params, index, system, *([] if own else linked_params(caller))]
+            cursor.execute(statement, params)
         rows = cursor.fetchall()
     if not rows:
         return None, None
@@ -339,19 +348,29 @@ def snapshot_for_identifier(
 
 @dataclass(frozen=True, slots=True)
 class DecisionCheck:
-    """One check of a person's choices: who asked, for which project, when, by which channel, and the answer."""
+    """One check of a person's choices: who asked, for which project (None: a FHIR Consent read), when, by
+    which channel, and the answer with its full reasons (what the hospital was told is neutral)."""
 
     at: datetime
     organisation: Organisation
-    project: Project
+    project: Project | None
     channel: str
     decision: str
     reasons: list[str]
 
+    @property
+    def is_consent_read(self) -> bool:
+        return self.channel == DecisionChannel.FHIR_CONSENT
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [person_reason(code) for code in self.reasons]
+
 
 def decision_checks_of(person: Person, limit: int = 5) -> list[DecisionCheck]:
-    """The latest checks of the person's choices, newest first: single, batch and release checks from the
-    decision audit, bulk checks from their runs' rows (two queries, each reading the person's index)."""
+    """The latest checks of the person's choices, newest first: single, batch and release checks and FHIR
+    Consent reads from the decision audit, bulk checks from their runs' rows (two queries, each reading the
+    person's index)."""
     checks = [
         DecisionCheck(row.at, row.organisation, row.project, row.channel, row.decision, list(row.reasons))
         for row in DecisionAudit.objects.filter(person=person)

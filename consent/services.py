@@ -53,10 +53,12 @@ from consent.models.choices import STAFF_CHANNELS
 from consent.receipts.records import build_record
 from consent.receipts.signing import sign
 from consent.state import directive_entry, state_entries
+from phr import roles
 from phr.access import active_proxy_for
 from phr.categories import TIERS, Tier
 from phr.models import Organisation, Person, Proxy, User
-from phr.models.parties import OPERATOR_ROLES, ProxyScope, Role
+from phr.models.parties import ProxyScope
+from phr.roles import Action
 from phr.services import record_audit
 
 CONTACT_CHANNELS = frozenset(NoticeChannel.values) - {NoticeChannel.PUBLIC}
@@ -81,10 +83,6 @@ class Change:
     add: list[Directive] = field(default_factory=list)
 
 
-def _is_operator_staff(user: User) -> bool:
-    return user.memberships.filter(role__in=OPERATOR_ROLES, organisation__is_operator=True).exists()
-
-
 def authorise(*, person: Person, actor: User, channel: str, evidence: str = "") -> Acting:
     """Who ``actor`` is for ``person`` on ``channel``, or ConsentNotAllowed."""
     if channel not in Channel.values or channel == Channel.PROXY:
@@ -101,13 +99,13 @@ def authorise(*, person: Person, actor: User, channel: str, evidence: str = "") 
     if proxy is not None and proxy.allows(ProxyScope.MANAGE_CONSENT):
         recorded = Channel.PROXY if channel in (Channel.WEB, Channel.APP) else Channel(channel)
         return Acting(actor, ActorRole.PROXY, recorded, proxy)
-    if channel == Channel.FHIR_IMPORT and _is_operator_staff(actor):
+    if channel == Channel.FHIR_IMPORT and roles.can(actor, Action.ACT_FOR_PERSON):
         return _staff(actor, channel, evidence)
     raise ConsentNotAllowed(_("You may not change this person's choices."))
 
 
 def _staff(actor: User, channel: str, evidence: str) -> Acting:
-    if not _is_operator_staff(actor):
+    if not roles.can(actor, Action.ACT_FOR_PERSON):
         raise ConsentNotAllowed(_("Only operator staff record paper or telephone requests."))
     if not evidence.strip():
         raise ConsentNotAllowed(_("Record the evidence of the person's request (form number, call record)."))
@@ -416,15 +414,11 @@ def set_contact_preferences(
 # -- regimes ---------------------------------------------------------------------------------------------
 
 
-def _is_operator_admin(user: User) -> bool:
-    return user.memberships.filter(role=Role.OPERATOR_ADMIN, organisation__is_operator=True).exists()
-
-
 def validate_regime_version(
     *, actor: User, purpose_class: str, tier: int, basis: str, effective_from: datetime, objection_window_days: int
 ) -> None:
     """Raise ConsentNotAllowed or InvalidDirective if this new version may not be created."""
-    if not _is_operator_admin(actor):
+    if not roles.can(actor, Action.MANAGE_REGIMES):
         raise ConsentNotAllowed(_("Only operator administrators set regimes."))
     if purpose_class not in PURPOSE_CLASSES:
         raise InvalidDirective(_("Unknown purpose class %(value)s.") % {"value": purpose_class})

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from django.http import Http404
 from django.utils import timezone
 
+from phr import roles
 from phr.ids import uuid_or_404
 from phr.models import BreakGlassGrant, Person, Proxy, User
-from phr.models.parties import ProxyScope, Role
+from phr.models.parties import ProxyScope
+from phr.roles import Action
 
 
 def own_person(user: User) -> Person | None:
@@ -79,13 +81,9 @@ class RecordReader:
     grant: BreakGlassGrant | None = None
 
 
-def holds_break_glass_role(user: User) -> bool:
-    return user.memberships.filter(role=Role.BREAK_GLASS, organisation__is_operator=True).exists()
-
-
 def active_break_glass_for(user: User, person_id: object) -> BreakGlassGrant | None:
     """The user's unexpired grant for this person, while they still hold the emergency-access role."""
-    if not user.is_authenticated or not holds_break_glass_role(user):
+    if not roles.can(user, Action.BREAK_GLASS):
         return None
     now = timezone.now()
     return (

@@ -18,14 +18,14 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from phr.access import holds_break_glass_role
+from phr import roles
 from phr.crypto.blind_index import normalise_identifier_value
 from phr.ids import parse_uuid
-from phr.models import BreakGlassGrant, Membership, Person, RecordAccess, User
+from phr.models import BreakGlassGrant, Person, RecordAccess, User
 from phr.models.break_glass import REASON_MIN_LENGTH, ReasonCategory
 from phr.models.notices import NoticeKind
-from phr.models.parties import Role
 from phr.notices import notify_person
+from phr.roles import Action
 from phr.selectors import person_by_identifier
 from phr.services import record_audit
 
@@ -69,6 +69,8 @@ def _lookup_allowed(staff: User) -> bool:
 
 def find_person(*, staff: User, system: str, value: str) -> Found | None:
     """The person with this identifier (system and value); a miss is audited too (who searched, and where)."""
+    if not roles.can(staff, Action.BREAK_GLASS):
+        raise BreakGlassRefused(_("You do not hold the emergency access role."))
     system, value = system.strip(), normalise_identifier_value(value)
     if not system or not value:
         raise BreakGlassRefused(_("Enter the identifier system and the number."))
@@ -87,7 +89,7 @@ def find_person(*, staff: User, system: str, value: str) -> Found | None:
 @transaction.atomic
 def open_grant(*, staff: User, found: Found, reason_category: str, reason: str) -> BreakGlassGrant:
     """Open a time-limited grant, audit it and notify the person, all in one transaction."""
-    if not holds_break_glass_role(staff):
+    if not roles.can(staff, Action.BREAK_GLASS):
         raise BreakGlassRefused(_("You do not hold the emergency access role."))
     reason = reason.strip()
     if reason_category not in ReasonCategory.values:
@@ -118,10 +120,6 @@ def grants_opened_by(staff: User, *, limit: int = 20) -> QuerySet[BreakGlassGran
     return BreakGlassGrant.objects.filter(staff=staff).order_by("-opened_at")[:limit]
 
 
-def is_operator_admin(user: User) -> bool:
-    return Membership.objects.filter(user=user, role=Role.OPERATOR_ADMIN, organisation__is_operator=True).exists()
-
-
 def grants_for_review(*, reviewed: bool) -> QuerySet[BreakGlassGrant]:
     """Grants with their staff member and the pages read under them (no names of the persons read)."""
     pages = Prefetch(
@@ -143,7 +141,7 @@ def grant_for_review(grant_id: object) -> BreakGlassGrant | None:
 @transaction.atomic
 def review_grant(*, grant: BreakGlassGrant, reviewer: User, note: str) -> BreakGlassGrant:
     """Mark a grant reviewed with the administrator's note; audited. A grant is reviewed once."""
-    if not is_operator_admin(reviewer):
+    if not roles.can(reviewer, Action.REVIEW_BREAK_GLASS):
         raise BreakGlassRefused(_("Only an operator administrator reviews emergency access."))
     if reviewer.pk == grant.staff_id:
         raise BreakGlassRefused(_("Someone other than the person who opened it must review an emergency access."))

@@ -59,10 +59,5 @@ def memberships_of(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name", "role")
 
 
-def is_staff_user(user: User) -> bool:
-    """Staff: anyone holding an organisation role, or a Django admin user."""
-    return bool(user.is_authenticated and (user.is_staff or user.memberships.exists()))
-
-
 def recent_audit_events(person: Person, limit: int = 20) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(person=person).select_related("actor")[:limit]

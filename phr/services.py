@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -10,11 +11,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from phr import roles
 from phr.crypto.blind_index import blind_index, normalise_identifier_value
 from phr.crypto.datakeys import encrypt_for_person
 from phr.errors import IdentifierAlreadyLinked, ProxyNotAllowed
 from phr.models import AuditEvent, Identifier, Membership, Organisation, Person, Proxy, User
-from phr.models.parties import LegalBasis, OrganisationKind, Role
+from phr.models.parties import LegalBasis, OrganisationKind, ProxyScope, Role
+from phr.models.tlog import LogName
+from phr.roles import Action
+from phr.tlog.store import sequence
 
 CHILD_PROXY_AGE_LIMIT = 16
 
@@ -24,7 +29,21 @@ def identifier_context(identifier_id: object) -> str:
 
 
 def record_audit(*, actor: User | None, person: Person | None, action: str, **detail: Any) -> AuditEvent:
-    return AuditEvent.objects.create(actor=actor, person=person, action=action, detail=detail)
+    """Write an audit event and queue its entry in the ``audit`` log (phr.tlog) in one transaction."""
+    event = AuditEvent(
+        actor=actor,
+        person=person,
+        action=action,
+        # As the JSON column will give it back, so the log entry's bytes match the stored row.
+        detail=json.loads(json.dumps(detail)),
+        at=timezone.now(),
+        actor_ref=str(actor.pk) if actor is not None else "",
+        person_ref=str(person.pk) if person is not None else "",
+    )
+    with transaction.atomic():
+        event.log_entry_id = sequence(LogName.AUDIT, event.log_body())
+        event.save(force_insert=True)
+    return event
 
 
 @transaction.atomic
@@ -58,8 +77,16 @@ def update_profile(*, person: Person, actor: User, **fields: Any) -> Person:
     return person
 
 
+def _system_owner(system: str) -> Organisation | None:
+    """The organisation whose patient numbers ``system`` names; None for a national or unknown system."""
+    return Organisation.objects.filter(patient_number_system=system).first() if system else None
+
+
 @transaction.atomic
 def link_identifier(*, person: Person, system: str, value: str, actor: User | None) -> Identifier:
+    """Link a person's identifier in ``system``: staff allowed to link patients of the organisation whose
+    patient-number system it is (any other system: operator-wide), or the system itself (``actor`` None)."""
+    _authorise(actor, Action.LINK_PATIENT, organisation=_system_owner(system))
     value = normalise_identifier_value(value)
     if not system or not value:
         raise IdentifierAlreadyLinked(_("Both the identifier system and value are needed."))
@@ -79,7 +106,8 @@ def link_identifier(*, person: Person, system: str, value: str, actor: User | No
 
 
 @transaction.atomic
-def unlink_identifier(*, identifier: Identifier, actor: User) -> None:
+def unlink_identifier(*, identifier: Identifier, actor: User | None) -> None:
+    _authorise(actor, Action.LINK_PATIENT, organisation=_system_owner(identifier.system))
     person, system = identifier.person, identifier.system
     identifier.delete()
     record_audit(actor=actor, person=person, action="identifier.unlinked", system=system)
@@ -108,22 +136,94 @@ def create_organisation(
     return organisation
 
 
+def _authorise(actor: User | None, action: Action, *, organisation: Organisation | None = None) -> None:
+    """``actor`` None is the system itself (seed data, migrations, the grant_role command): no web path passes
+    None, since every view passes the signed-in user."""
+    if actor is not None:
+        roles.require(actor, action, organisation=organisation)
+
+
 @transaction.atomic
-def add_membership(*, user: User, organisation: Organisation, role: str, actor: User | None) -> Membership:
+def add_membership(
+    *, user: User, organisation: Organisation, role: str, actor: User | None, reason: str = "", run_by: str = ""
+) -> Membership:
+    """Give ``user`` a role in ``organisation``.
+
+    A role in the operator organisation holds everywhere, and break-glass opens any record: those are given by
+    the system alone (``actor`` None: the grant_role command or seed data), never from a web page. Other roles
+    need an actor the policy lets manage the organisation's memberships. ``run_by`` names the operating-system
+    account that ran a command, for the audit event.
+    """
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
     if role == Role.OPERATOR_ADMIN and not organisation.is_operator:
         raise ValueError("operator administrators belong to the operator organisation")
-    membership, _created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
+    _authorise(actor, Action.MANAGE_MEMBERSHIPS, organisation=organisation)
+    if actor is not None and (organisation.is_operator or role in roles.PRIVILEGED_ROLES):
+        raise roles.NotAllowed(_("Operator roles and emergency access are granted with the grant_role command."))
+    membership, created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
     if role == Role.OPERATOR_ADMIN:
-        if not user.is_staff:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-        user.groups.add(operator_admin_group())
-    record_audit(
-        actor=actor, person=None, action="membership.added", user=user.pk, organisation=str(organisation.id), role=role
-    )
+        _open_read_only_admin(user)
+    if created:
+        record_audit(
+            actor=actor,
+            person=None,
+            action="membership.added",
+            user=user.pk,
+            organisation=str(organisation.id),
+            role=role,
+            reason=reason,
+            run_by=run_by,
+        )
     return membership
+
+
+@transaction.atomic
+def remove_membership(*, membership: Membership, actor: User | None, reason: str = "", run_by: str = "") -> None:
+    """Take a role away, by the same rules as giving it; one who no longer administers the operator also
+    loses the read-only admin."""
+    organisation, user, role = membership.organisation, membership.user, membership.role
+    _authorise(actor, Action.MANAGE_MEMBERSHIPS, organisation=organisation)
+    if actor is not None and (organisation.is_operator or role in roles.PRIVILEGED_ROLES):
+        raise roles.NotAllowed(_("Operator roles and emergency access are taken away with the grant_role command."))
+    deleted, _counts = Membership.objects.filter(pk=membership.pk).delete()
+    if not deleted:
+        return
+    if role == Role.OPERATOR_ADMIN and not user.memberships.filter(role=Role.OPERATOR_ADMIN).exists():
+        _close_read_only_admin(user)
+    record_audit(
+        actor=actor,
+        person=None,
+        action="membership.removed",
+        user=user.pk,
+        organisation=str(organisation.id),
+        role=role,
+        reason=reason,
+        run_by=run_by,
+    )
+
+
+@transaction.atomic
+def set_superuser(*, user: User, superuser: bool, reason: str, run_by: str) -> User:
+    """Make ``user`` a Django superuser or take it away; the system alone does this (the grant_role command).
+
+    A superuser gains nothing in Mamori's pages (the role policy ignores the flag) but reads the whole admin.
+    ``run_by`` names who ran the command (the operating-system account), for the audit event.
+    """
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    user.is_superuser = superuser
+    user.is_staff = superuser or user.memberships.filter(role=Role.OPERATOR_ADMIN).exists()
+    user.save(update_fields=["is_superuser", "is_staff"])
+    record_audit(
+        actor=None,
+        person=None,
+        action="user.superuser_granted" if superuser else "user.superuser_revoked",
+        user=user.pk,
+        reason=reason.strip(),
+        run_by=run_by,
+    )
+    return user
 
 
 OPERATOR_ADMIN_GROUP = "Operator administrators"
@@ -131,11 +231,29 @@ OPERATOR_ADMIN_APPS = ("phr", "consent", "django_celery_beat", "account")
 
 
 def operator_admin_group() -> Group:
-    """The Django admin permissions of operator administrators: the project's apps and the scheduler."""
+    """The Django admin permissions of operator administrators: to view the project's apps and the scheduler.
+
+    View only: the admin is read-only (phr/admin_site.py); every change goes through a staff page."""
     group, _created = Group.objects.get_or_create(name=OPERATOR_ADMIN_GROUP)
-    permissions = Permission.objects.filter(content_type__app_label__in=OPERATOR_ADMIN_APPS)
-    group.permissions.add(*permissions)
+    permissions = Permission.objects.filter(
+        content_type__app_label__in=OPERATOR_ADMIN_APPS, codename__startswith="view_"
+    )
+    group.permissions.set(permissions)
     return group
+
+
+def _open_read_only_admin(user: User) -> None:
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(operator_admin_group())
+
+
+def _close_read_only_admin(user: User) -> None:
+    user.groups.remove(operator_admin_group())
+    if user.is_staff and not user.is_superuser:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
 
 
 def _start_of_day(day: date) -> datetime:
@@ -154,18 +272,26 @@ def grant_proxy(
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
 ) -> Proxy:
-    """Grant a proxy. Parental authority ends at the child's 16th birthday, when the child decides."""
+    """Grant a proxy. Parental authority ends at the child's 16th birthday, when the child decides.
+
+    ``actor`` must be allowed to record proxies (an operator administrator, after checking the evidence);
+    None is the system (seed data)."""
+    _authorise(actor, Action.GRANT_PROXY)
     valid_from = valid_from or timezone.now()
     if person.user_id is not None and person.user_id == proxy_user.pk:
         raise ProxyNotAllowed(_("A person cannot be their own proxy."))
     if not evidence.strip():
         raise ProxyNotAllowed(_("Record the evidence that was checked."))
+    if scope not in ProxyScope.values or legal_basis not in LegalBasis.values:
+        raise ProxyNotAllowed(_("Choose a scope and a legal basis."))
     if legal_basis == LegalBasis.PARENTAL:
         birthday = person.birth_date
-        limit = _start_of_day(birthday.replace(year=birthday.year + CHILD_PROXY_AGE_LIMIT))
         if birthday.month == 2 and birthday.day == 29:
             limit = _start_of_day(date(birthday.year + CHILD_PROXY_AGE_LIMIT, 3, 1))
-        if valid_from >= limit:
+        else:
+            limit = _start_of_day(birthday.replace(year=birthday.year + CHILD_PROXY_AGE_LIMIT))
+        # Not from a start date chosen in the past either: a person of 16 or more decides for themselves.
+        if valid_from >= limit or timezone.now() >= limit:
             raise ProxyNotAllowed(_("Parental authority applies only to children under 16."))
         valid_until = min(valid_until, limit) if valid_until else limit
     if valid_until is not None and valid_until <= valid_from:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError, connection
 
-from phr.audit_tasks import seal_audit_events_task  # noqa: F401  (registers the audit sealing task)
 from phr.notices.tasks import mail_person_notice  # noqa: F401  (registers the notice mail task)
 from phr.records.export_tasks import build_export_task  # noqa: F401  (registers the export tasks with the worker)
 from phr.records.tasks import process_upload_task  # noqa: F401  (registers records-in tasks with the worker)
+from phr.tlog.tasks import integrate_logs_task  # noqa: F401  (registers the log integrator)
 
 
 @shared_task(name="phr.ping", queue="default", acks_late=True)

@@ -7,12 +7,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from phr.models import User
-from phr.selectors import is_staff_user
+from phr.roles import is_staff
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user
-        if isinstance(user, User) and is_staff_user(user) and not hasattr(user, "person"):
+        if isinstance(user, User) and is_staff(user) and not hasattr(user, "person"):
             return reverse("portal:staff_home")
         return super().get_login_redirect_url(request)

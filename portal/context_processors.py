@@ -6,11 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from phr.selectors import is_staff_user
+from phr.roles import is_staff
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_is_staff": False}
-    return {"nav_is_staff": is_staff_user(user)}
+    return {"nav_is_staff": is_staff(user)}

@@ -15,6 +15,8 @@ from portal.views import (
     self_reported,
     staff,
     staff_api_clients,
+    staff_endpoints,
+    staff_memberships,
     staff_regimes,
 )
 
@@ -119,11 +121,22 @@ urlpatterns = [
     path("staff/break-glass/review/<str:grant_id>/", break_glass.review_grant, name="staff_break_glass_review_grant"),
     path("me/notices/<str:notice_id>/read/", notices.mark_notice_read, name="notice_read"),
     path("staff/regimes/", staff_regimes.regime_list, name="staff_regimes"),
+    path("staff/memberships/", staff_memberships.membership_list, name="staff_memberships"),
+    path("staff/memberships/add/", staff_memberships.membership_add, name="staff_membership_add"),
+    path("staff/memberships/<int:pk>/remove/", staff_memberships.membership_remove, name="staff_membership_remove"),
     path("staff/api-clients/", staff_api_clients.client_list, name="staff_api_clients"),
     path("staff/api-clients/new/", staff_api_clients.client_new, name="staff_api_client_new"),
     path("staff/api-clients/<uuid:pk>/rotate/", staff_api_clients.client_rotate_secret, name="staff_api_client_rotate"),
     path("staff/api-clients/<uuid:pk>/revoke/", staff_api_clients.client_revoke, name="staff_api_client_revoke"),
     path("staff/api-clients/<uuid:pk>/keys/", staff_api_clients.client_keys, name="staff_api_client_keys"),
     path("staff/regimes/new/", staff_regimes.regime_new_version, name="staff_regime_new"),
+    path("staff/endpoints/", staff_endpoints.endpoint_list, name="staff_endpoints"),
+    path("staff/endpoints/new/", staff_endpoints.endpoint_new, name="staff_endpoint_new"),
+    path("staff/endpoints/<uuid:pk>/", staff_endpoints.endpoint_edit, name="staff_endpoint_edit"),
+    path(
+        "staff/endpoints/<uuid:pk>/credentials/",
+        staff_endpoints.endpoint_credentials,
+        name="staff_endpoint_credentials",
+    ),
     path("security/staff-mfa/", staff.staff_mfa_required, name="staff_mfa_required"),
 ]

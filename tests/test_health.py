@@ -18,7 +18,7 @@ def test_healthz_answers_without_the_database(client: Client) -> None:
 def test_readyz_checks_the_database_and_the_broker(client: Client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200, response.content
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "logs": "ok"}
 
 
 @pytest.mark.django_db
@@ -29,4 +29,4 @@ def test_readyz_says_which_dependency_is_down(client: Client, monkeypatch: pytes
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "fail"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "fail", "logs": "ok"}

@@ -8,7 +8,7 @@ import logging
 
 from django.test import Client
 
-from config.logging import RedactFilter
+from config.logging import RedactFilter, redact
 
 
 def _handler(stream: io.StringIO) -> logging.Handler:
@@ -48,3 +48,22 @@ def test_a_not_found_with_an_identifier_in_the_query_leaves_no_identifier_in_the
         logger.removeHandler(handler)
     assert "Not Found" in stream.getvalue()
     assert "98765" not in stream.getvalue()
+
+
+def test_a_mistyped_share_link_leaves_no_token_in_the_request_log(client: Client, db) -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("django.request")
+    handler = _handler(stream)
+    logger.addHandler(handler)
+    try:
+        client.get("/share/kT3vQ9xZ2mW7pL4vN8rT3sY6uB1cE5hJ/print/")
+    finally:
+        logger.removeHandler(handler)
+    assert "Not Found: /share/[redacted]/print/" in stream.getvalue()
+    assert "kT3vQ9xZ2mW7pL4vN8rT3sY6uB1cE5hJ" not in stream.getvalue()
+
+
+def test_account_keys_in_email_links_are_cut_but_the_page_they_lead_to_is_kept() -> None:
+    assert redact("GET /accounts/confirm-email/MTI:1uA2bC:xyz/ 200") == "GET /accounts/confirm-email/[redacted]/ 200"
+    assert redact("/accounts/password/reset/key/3-abc-def/") == "/accounts/password/reset/key/[redacted]/"
+    assert redact("/accounts/password/reset/key/done/") == "/accounts/password/reset/key/done/"

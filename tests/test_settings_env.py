@@ -109,6 +109,7 @@ def test_production_starts_when_everything_is_supplied(tmp_path: Path) -> None:
             "MAMORI_ENCRYPTION_KEYS": "k1:" + "A" * 43,
             "MAMORI_BLIND_INDEX_KEY": "B" * 43,
             "MAMORI_RECEIPT_SIGNING_KEYS": "r1:" + "C" * 43,
+            "MAMORI_LOG_SIGNING_KEYS": "l1:" + "D" * 43,
             "DJANGO_ALLOWED_HOSTS": "mamori.example.jp",
         }
     )

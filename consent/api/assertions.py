@@ -8,7 +8,8 @@ minutes (fetched again once when the kid is unknown).
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from django.urls import reverse
 from consent.api.jwks_fetch import UnsafeJwksUrl, get_jwks_document
 from consent.api_clients import ApiClientError, active_client, remember_assertion, validate_jwks
 from consent.models import ApiClient
+from phr import json_limits
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ def fetch_jwks(client: ApiClient, *, refresh: bool = False) -> dict[str, Any]:
         if cached is not None:
             return dict(cached)
     try:
-        jwks = validate_jwks(json.loads(get_jwks_document(client.jwks_url)))
+        jwks = validate_jwks(json_limits.loads(get_jwks_document(client.jwks_url)))
     except UnsafeJwksUrl as exc:
         logger.warning("JWKS URL of API client %s refused: %s", client.client_id, exc)
         raise AssertionRefused(f"{exc}") from exc
@@ -93,8 +95,22 @@ def _candidate_keys(client: ApiClient, kid: str | None, alg: str) -> list[jwt.Py
     return keys
 
 
+def _check_nesting(assertion: str) -> None:
+    """Refuse a header or claims set nested past MAMORI_JSON_MAX_DEPTH before PyJWT's ``json.loads`` recurses."""
+    for segment in assertion.split(".")[:2]:
+        try:
+            decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        except (binascii.Error, ValueError):
+            return  # not base64url: PyJWT refuses it as malformed
+        try:
+            json_limits.check_depth(decoded)
+        except json_limits.TooDeep as exc:
+            raise AssertionRefused(f"The client assertion is not a well-formed JWT: {exc}") from exc
+
+
 def verify_assertion(assertion: str) -> ApiClient:
     """The client the assertion authenticates; its jti is recorded so it is never accepted again."""
+    _check_nesting(assertion)
     try:
         header = jwt.get_unverified_header(assertion)
         unverified = jwt.decode(assertion, options={"verify_signature": False})

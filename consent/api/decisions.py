@@ -24,12 +24,14 @@ from consent.api.auth import ApiTokenAuthentication, ClientRateThrottle, HasScop
 from consent.api.negotiation import JSONFirstNegotiation
 from consent.api.parsers import BoundedJSONParser
 from consent.api.problems import ProblemDetailsMixin, ProblemSerializer, problem_response, problem_type
-from consent.api.serializers import ObligationSerializer, ReasonSerializer
+from consent.api.serializers import HospitalReasonSerializer, ObligationSerializer
 from consent.api.views import request_language
 from consent.bulk.decisions import decide_identifiers
 from consent.bulk.identifiers import IdentifierRef, InvalidIdentifier, accepted_systems, checked, parse_token
 from consent.decision_log import record_decision
+from consent.disclosure import NOT_RELEASABLE_BASIS, hospital_wire, hospital_wires
 from consent.engine import decide
+from consent.linkage import Caller
 from consent.models import DecisionChannel, Project
 from consent.reference import ProjectEntry, cached_project
 from consent.selectors import snapshot_for_identifier
@@ -94,16 +96,19 @@ def unknown_project() -> Response:
 
 class CategoryDecisionSerializer(serializers.Serializer[Any]):
     decision = serializers.ChoiceField(choices=["permit", "deny"])
-    basis = serializers.CharField()
+    basis = serializers.CharField(
+        help_text="A permit's ground (`statutory`, `consent`, `opt_out`); a deny about the request (`invalid`, "
+        f"`prohibited`), or `{NOT_RELEASABLE_BASIS}` when the deny depends on the person."
+    )
 
 
 class DecisionBodySerializer(serializers.Serializer[Any]):
     project = serializers.UUIDField()
     decision = serializers.ChoiceField(choices=["permit", "deny"])
     categories = serializers.DictField(child=CategoryDecisionSerializer())
-    reasons = ReasonSerializer(many=True)
-    obligations = ObligationSerializer(many=True)
-    consent_version = serializers.IntegerField(allow_null=True)
+    reasons = HospitalReasonSerializer(many=True)
+    obligations = ObligationSerializer(many=True, help_text="Conditions of a permit (empty on a deny).")
+    consent_version = serializers.IntegerField(allow_null=True, help_text="null for an unknown person.")
     evaluated_at = serializers.DateTimeField()
 
 
@@ -150,8 +155,11 @@ class DecisionView(ProblemDetailsMixin, APIView):
     @extend_schema(
         operation_id="decisions_retrieve",
         summary="Decide whether a project may use a person's data",
-        description="Unknown persons are denied with `unknown-person`; the request is recorded in the person's "
-        "transparency log. Identifiers are in the caller's patient-number system or the linkage system.",
+        description="Identifiers are in the caller's patient-number system or the linkage system. A person not "
+        "linked to the caller's organisation (no patient number of it, no connection to its FHIR endpoints) gets "
+        "exactly the answer of an unknown one: a deny with `unknown-person`. Reasons that depend on the person "
+        "are given as one `not-releasable`; reasons about the request (project not approved or out of its "
+        "period, unknown category) as they are. The check is shown to the person with the full reasons.",
         tags=["decisions"],
         parameters=[
             OpenApiParameter("identifier", OpenApiTypes.STR, required=True, description="SYSTEM|VALUE"),
@@ -176,10 +184,10 @@ class DecisionView(ProblemDetailsMixin, APIView):
         decision_request = entry.request_for(categories)
         at = timezone.now()
         person_id, snapshot = snapshot_for_identifier(
-            ref.system, blind_index(ref.system, ref.value), decision_request, at
+            ref.system, blind_index(ref.system, ref.value), decision_request, at, Caller.of(organisation)
         )
         decision = decide(snapshot, decision_request, at)
-        if person_id is not None:  # an unknown identifier is about nobody: no one to show the check to
+        if person_id is not None:  # unknown or not linked to the caller: about nobody it may ask about
             record_decision(
                 organisation_id=organisation.pk,
                 client_id=caller_client_id(request),
@@ -188,9 +196,8 @@ class DecisionView(ProblemDetailsMixin, APIView):
                 channel=DecisionChannel.SINGLE,
                 decision=decision,
             )
-        return Response(
-            {"identifier": str(ref), "project": str(entry.project.pk), **decision.to_wire(request_language(request))}
-        )
+        wire = hospital_wire(decision, request_language(request))
+        return Response({"identifier": str(ref), "project": str(entry.project.pk), **wire})
 
 
 class BatchParser(BoundedJSONParser):
@@ -277,7 +284,8 @@ class BatchDecisionView(ProblemDetailsMixin, APIView):
         operation_id="decisions_batch",
         summary="Decide for many persons at once",
         description=f"At most {BATCH_MAX:,} identifiers (more is a 413). A malformed identifier is a 400 whose "
-        "errors point at its index. Results come in input order.",
+        "errors point at its index. Results come in input order, each as `GET /api/v1/decisions` answers it "
+        "(persons not linked to your organisation as unknown ones, person-specific reasons as `not-releasable`).",
         tags=["decisions"],
         request=BatchRequestSerializer,
         responses={
@@ -304,8 +312,9 @@ class BatchDecisionView(ProblemDetailsMixin, APIView):
             channel=DecisionChannel.BATCH,
         )
         language = request_language(request)
+        project_id = str(project.pk)
         results = [
-            {"identifier": ref.to_wire(), "project": str(project.pk), **decision.to_wire(language)}
-            for ref, decision in zip(refs, decisions, strict=True)
+            {"identifier": ref.to_wire(), "project": project_id, **answer}
+            for ref, answer in zip(refs, hospital_wires(decisions, language), strict=True)
         ]
         return Response({"project": str(project.pk), "results": results})

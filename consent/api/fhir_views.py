@@ -1,10 +1,14 @@
-"""FHIR R4 read side for hospitals: ``/fhir/r4/metadata`` and a search of a person's Consent resources."""
+"""FHIR R4 read side for hospitals: ``/fhir/r4/metadata`` and a search of a person's Consent resources.
+
+A Consent shows every restriction a person made, so only an organisation linked to the person reads it
+(:mod:`consent.linkage`), and each read is recorded where the person sees who checked their choices."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -14,11 +18,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consent import selectors
 from consent.api.auth import ApiTokenAuthentication, ClientRateThrottle, HasScope
-from consent.api.decisions import PROBLEMS, bad_request, caller_organisation
+from consent.api.decisions import PROBLEMS, bad_request, caller_client_id, caller_organisation
 from consent.api.problems import ProblemDetailsMixin
 from consent.bulk.identifiers import InvalidIdentifier, accepted_systems, parse_token, person_ids_for
+from consent.decision_log import record_consent_read
 from consent.fhir import export_consents
+from consent.linkage import Caller
 from phr.models import Person
 
 FHIR_VERSION = "4.0.1"
@@ -114,8 +121,9 @@ class FhirConsentSearchView(ProblemDetailsMixin, APIView):
     @extend_schema(
         operation_id="fhir_consent_search",
         summary="Search a person's Consent resources",
-        description="One Consent per purpose class; an unknown person gives an empty Bundle. The patient is "
-        "named by the identifier searched for.",
+        description="One Consent per purpose class, only for a person linked to your organisation (your patient "
+        "number, or a connection to your FHIR endpoints); anyone else, like an unknown identifier, gives an empty "
+        "Bundle. The patient is named by the identifier searched for. Every read is shown to the person.",
         tags=["fhir"],
         parameters=[
             OpenApiParameter("patient.identifier", OpenApiTypes.STR, required=True, description="SYSTEM|VALUE")
@@ -123,15 +131,25 @@ class FhirConsentSearchView(ProblemDetailsMixin, APIView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="searchset Bundle"), **PROBLEMS},
     )
     def get(self, request: Request) -> Response:
+        organisation = caller_organisation(request)
         try:
-            ref = parse_token(
-                request.query_params.get("patient.identifier", ""), accepted_systems(caller_organisation(request))
-            )
+            ref = parse_token(request.query_params.get("patient.identifier", ""), accepted_systems(organisation))
         except InvalidIdentifier as error:
             return bad_request(str(error), [{"pointer": "/patient.identifier", "detail": str(error)}])
-        [person_id] = person_ids_for([ref])
+        [person_id] = person_ids_for([ref], Caller.of(organisation))
         person = Person.objects.filter(pk=person_id).first() if person_id is not None else None
-        resources = export_consents(person) if person is not None else []
+        if person is None:  # nobody, or a person not linked to the caller: the same empty searchset
+            return Response(searchset([]))
+        at = timezone.now()
+        with transaction.atomic():
+            resources = export_consents(person, at)
+            record_consent_read(
+                organisation_id=organisation.pk,
+                client_id=caller_client_id(request),
+                person_id=person.pk,
+                consent_version=selectors.current_version(person),
+                at=at,
+            )
         for resource in resources:
             resource["patient"] = {"identifier": ref.to_wire()}
         return Response(searchset(resources))

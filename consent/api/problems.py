@@ -9,11 +9,17 @@ list of ``{"pointer", "detail"}`` with a JSON Pointer (RFC 6901) into the reques
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -45,6 +51,12 @@ def problem_response(
     return Response(body, status=status, headers=dict(headers or {}), content_type=PROBLEM_CONTENT_TYPE)
 
 
+class Problem(APIException):
+    """An APIException answered with Mamori's problem type ``type_slug`` rather than about:blank."""
+
+    type_slug = ""
+
+
 def _pointed_errors(data: object, pointer: str = "") -> list[dict[str, str]]:
     """DRF validation details ({"field": ["msg"]}, nested) as a flat list of pointer and detail."""
     if isinstance(data, Mapping):
@@ -58,6 +70,13 @@ def _pointed_errors(data: object, pointer: str = "") -> list[dict[str, str]]:
 
 def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF's own handling (status, headers, rollback), re-shaped as a problem; None lets Django answer 500."""
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own cap on a body read whole (a form: the token endpoint); unhandled it is an HTML 400.
+        return problem_response(
+            status=413,
+            type_uri=problem_type("request-too-large"),
+            detail=f"The request body may hold at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.",
+        )
     response = exception_handler(exc, dict(context))
     if response is None:
         return None
@@ -67,7 +86,17 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     else:
         detail, errors = None, _pointed_errors(data)
     headers = {name: response[name] for name in ("Retry-After", "WWW-Authenticate") if response.has_header(name)}
-    return problem_response(status=response.status_code, detail=detail, errors=errors, headers=headers)
+    type_uri = problem_type(exc.type_slug) if isinstance(exc, Problem) and exc.type_slug else "about:blank"
+    return problem_response(
+        status=response.status_code, type_uri=type_uri, detail=detail, errors=errors, headers=headers
+    )
+
+
+@csrf_exempt
+def unknown_path(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """404 problem for a path under /api/v1/ or /fhir/r4/ that names nothing, whatever the method."""
+    body = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No such API path."}
+    return HttpResponse(json.dumps(body), status=404, content_type=PROBLEM_CONTENT_TYPE)
 
 
 class ProblemDetailsMixin:

@@ -19,13 +19,13 @@ from consent.api.decisions import (
     BatchParser,
     BatchRequestSerializer,
     IdentifierSerializer,
-    ReasonSerializer,
     bad_request,
     caller_client_id,
     caller_organisation,
     read_batch,
 )
 from consent.api.problems import ProblemDetailsMixin, ProblemSerializer, problem_response, problem_type
+from consent.api.serializers import HospitalReasonSerializer
 from consent.api.views import request_language
 from consent.bulk.releases import IdempotencyConflict, record_release, release_for_organisation, release_to_wire
 
@@ -34,7 +34,7 @@ MAX_KEY_LENGTH = 255
 
 class RefusedSerializer(serializers.Serializer[Any]):
     identifier = IdentifierSerializer()
-    reasons = ReasonSerializer(many=True)
+    reasons = HospitalReasonSerializer(many=True)
 
 
 class ReleaseSerializer(serializers.Serializer[Any]):
@@ -56,8 +56,10 @@ class ReleaseCreateView(ProblemDetailsMixin, APIView):
         operation_id="releases_create",
         summary="Release persons' data to a project",
         description=f"Re-checks each of at most {BATCH_MAX:,} persons now; permitted ones are appended to the "
-        "hash-chained ledger. `Idempotency-Key` is required: the same key and body give the same answer, the "
-        "same key with another body is a 422.",
+        "hash-chained ledger. Refused ones are listed with the reasons a decision gives (a person not linked to "
+        "your organisation as `unknown-person`, reasons that depend on the person as `not-releasable`). "
+        "`Idempotency-Key` is required: the same key and body give the same answer, the same key with another "
+        "body is a 422.",
         tags=["releases"],
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
         request=BatchRequestSerializer,

@@ -1,4 +1,4 @@
-"""OpenAPI schema of the DUO match endpoint.
+"""OpenAPI schema of the DUO match endpoint, and the reasons hospitals are given.
 
 These serializers document the wire form for drf-spectacular; they do not validate it.
 :mod:`consent.duo.wire` is the one parser (it also reads fixtures and imports, and reports
@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from consent.disclosure import REQUEST_REASONS
 from consent.duo.results import Decision
 from consent.duo.terms import PurposeType
 
@@ -70,6 +71,18 @@ class ReasonSerializer(serializers.Serializer[Any]):
     """Why a use is denied, in the request's language."""
 
     code = serializers.CharField(help_text="The DUO shorthand of the term that caused the deny, or a check's code.")
+    message = serializers.CharField()
+
+
+class HospitalReasonSerializer(serializers.Serializer[Any]):
+    """Why a person's data may not be used, as a hospital is told (consent.disclosure)."""
+
+    code = serializers.CharField(
+        help_text="`not-releasable` for any reason that depends on the person (which choice or notice it was is "
+        "not told: EHDS Art 8); otherwise a reason about the request: "
+        + ", ".join(f"`{code}`" for code in sorted(REQUEST_REASONS))
+        + "."
+    )
     message = serializers.CharField()
 
 

@@ -1,11 +1,12 @@
 """URLs of the consent app's API, mounted at /api/v1/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from consent.api.bulk import BulkCheckCreateView, BulkCheckDetailView, BulkCheckPermittedView, BulkCheckResultsView
 from consent.api.changes import ConsentChangesView
 from consent.api.decisions import BatchDecisionView, DecisionView
 from consent.api.oauth import TokenView
+from consent.api.problems import unknown_path
 from consent.api.projects import ProjectRegisterView
 from consent.api.receipts import ReceiptKeysView, ReceiptVerifyView
 from consent.api.releases import ReleaseCreateView, ReleaseDetailView
@@ -28,4 +29,6 @@ urlpatterns = [
     path("duo/match", DuoMatchView.as_view(), name="duo-match"),
     path("receipts/verify", ReceiptVerifyView.as_view(), name="receipts-verify"),
     path("receipts/keys", ReceiptKeysView.as_view(), name="receipts-keys"),
+    # Last: any other path under /api/v1/ is a problem+json 404, not the site's HTML page.
+    re_path(r"^.*$", unknown_path, name="unknown-path"),
 ]

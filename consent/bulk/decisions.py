@@ -13,6 +13,7 @@ from django.utils import timezone
 from consent.bulk.evaluate import ChunkEvaluator, copy_text
 from consent.bulk.identifiers import IdentifierRef
 from consent.engine import Decision
+from consent.linkage import Caller
 from consent.models import Project
 from consent.models.audit import DecisionAudit
 from consent.selectors import project_request
@@ -121,13 +122,14 @@ def resolve_and_decide(
     channel: str,
     at: datetime | None = None,
 ) -> tuple[list[uuid.UUID | None], list[Decision]]:
-    """The person each identifier names (None: nobody) and their audited decision, in input order.
+    """The person each identifier names (None: nobody, or a person not linked to ``organisation``) and their
+    audited decision, in input order.
 
     Persons in the same state (directives and notices) are decided once; each still gets a decision of
     its own, naming the person and their consent version.
     """
     at = at or timezone.now()
-    evaluator = ChunkEvaluator(project_request(project, categories), at)
+    evaluator = ChunkEvaluator(project_request(project, categories), at, Caller.of(organisation))
     person_ids: list[uuid.UUID | None] = []
     shared: list[Decision] = []
     versions: list[int | None] = []

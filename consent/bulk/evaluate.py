@@ -23,6 +23,7 @@ from consent.bulk.lines import Pair, blind_indexes
 from consent.engine import ConsentSnapshot, Decision, DecisionRequest, NoticeFact, decide_prepared, parse_state
 from consent.engine.decide import PreparedRequest
 from consent.engine.state import decision_key
+from consent.linkage import Caller, is_own, linked_identifiers, linked_params, linked_sql
 from consent.models import ConsentState, Notice, NoticeStatus
 from consent.selectors import _notice_keys
 from phr.models import Identifier
@@ -39,6 +40,8 @@ SELECT i.system, i.blind_index, i.person_id, COALESCE(s.version, 0), COALESCE(s.
 FROM phr_identifier i LEFT JOIN consent_consentstate s ON s.person_id = i.person_id
 WHERE i.system = ANY(%s::text[]) AND i.blind_index = ANY(string_to_array(%s, ','))
 """
+# Identifiers of other systems than the caller's own (linkage ids) name only persons linked to it.
+_LINKED_PERSONS = f"{_PERSONS}AND {linked_sql('i.person_id')}\n"
 # Whether anyone received a notice the request reads (status, project id, regime ids).
 ANY_NOTICE = """
 SELECT EXISTS (SELECT 1 FROM consent_notice n WHERE n.status = %s AND n.delivered_at IS NOT NULL
@@ -52,11 +55,15 @@ AND (n.project_id = %s::uuid OR n.regime_id = ANY(%s::bigint[]))
 
 
 class ChunkEvaluator:
-    """Decides chunks of one request at one instant, remembering the decision of each distinct state."""
+    """Decides chunks of one request at one instant, remembering the decision of each distinct state.
 
-    def __init__(self, request: DecisionRequest, at: datetime) -> None:
+    Only persons linked to ``caller`` (:mod:`consent.linkage`) are found: any other identifier is decided
+    as an unknown one, so the caller learns nothing of persons it has no link to."""
+
+    def __init__(self, request: DecisionRequest, at: datetime, caller: Caller) -> None:
         self.request = request
         self.at = at
+        self.caller = caller
         self.prepared = PreparedRequest(request, at)
         self.notice_kind, self.notice_key = _notice_keys(request, at)
         self.memo: dict[tuple[str, NoticeKey], Decision] = {}
@@ -116,11 +123,16 @@ class ChunkEvaluator:
         found: dict[int, Found] = {}
         notices: dict[uuid.UUID, NoticeFacts] = {}
         with connection.cursor() as cursor:
-            systems = sorted({system for _, system, _ in keys})
-            cursor.execute(_PERSONS, [systems, ",".join(index for _, _, index in keys)])
             persons: dict[tuple[str, str], Found] = {}
-            for system, index, person_id, version, text in cursor.fetchall():
-                persons[(system, index)] = (person_id, version, text)
+            own = [key for key in keys if is_own(self.caller, key[1])]
+            others = [key for key in keys if not is_own(self.caller, key[1])]
+            for part, statement, linked in ((own, _PERSONS, []), (others, _LINKED_PERSONS, linked_params(self.caller))):
+                if not part:
+                    continue
+                systems = sorted({system for _, system, _ in part})
+                cursor.execute(statement, [systems, ",".join(index for _, _, index in part), *linked])
+                for system, index, person_id, version, text in cursor.fetchall():
+                    persons[(system, index)] = (person_id, version, text)
             for line, system, index in keys:
                 if (person := persons.get((system, index))) is not None:
                     found[line] = person
@@ -143,9 +155,13 @@ class ChunkEvaluator:
         for start in range(0, len(keys), CHUNK):
             part = keys[start : start + CHUNK]
             # The system too: the unique index is (system, blind index).
-            rows = Identifier.objects.filter(
-                system__in={system for _, system, _ in part}, blind_index__in={index for _, _, index in part}
-            ).values_list("system", "blind_index", "person_id")
+            rows = (
+                Identifier.objects.filter(
+                    system__in={system for _, system, _ in part}, blind_index__in={index for _, _, index in part}
+                )
+                .filter(linked_identifiers(self.caller))
+                .values_list("system", "blind_index", "person_id")
+            )
             persons = {(system, index): person_id for system, index, person_id in rows}
             states = {
                 person_id: (version, text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from consent.linkage import Caller, linked_identifiers
 from phr.crypto.blind_index import blind_index, normalise_identifier_value
 from phr.models import Identifier, Organisation
 
@@ -68,8 +69,9 @@ def parse_token(text: str, accepted: frozenset[str]) -> IdentifierRef:
     return checked(system, value, accepted)
 
 
-def person_ids_for(refs: Sequence[IdentifierRef]) -> list[uuid.UUID | None]:
-    """The person each identifier names (None when nobody holds it), in input order.
+def person_ids_for(refs: Sequence[IdentifierRef], caller: Caller) -> list[uuid.UUID | None]:
+    """The person each identifier names (None when nobody holds it, or its person is not linked to
+    ``caller``: :mod:`consent.linkage`), in input order.
 
     The unique index is (system, blind index): both are given so that each identifier is one index probe.
     """
@@ -77,9 +79,13 @@ def person_ids_for(refs: Sequence[IdentifierRef]) -> list[uuid.UUID | None]:
     for start in range(0, len(refs), CHUNK):
         chunk = refs[start : start + CHUNK]
         keys = [(ref.system, blind_index(ref.system, ref.value)) for ref in chunk]
-        rows = Identifier.objects.filter(
-            system__in={system for system, _ in keys}, blind_index__in={index for _, index in keys}
-        ).values_list("system", "blind_index", "person_id")
+        rows = (
+            Identifier.objects.filter(
+                system__in={system for system, _ in keys}, blind_index__in={index for _, index in keys}
+            )
+            .filter(linked_identifiers(caller))
+            .values_list("system", "blind_index", "person_id")
+        )
         found = {(system, index): person_id for system, index, person_id in rows}
         result.extend(found.get(key) for key in keys)
     return result

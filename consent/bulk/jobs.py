@@ -43,8 +43,10 @@ from consent.bulk.evaluate import ChunkEvaluator, Outcome
 from consent.bulk.identifiers import accepted_systems
 from consent.bulk.lines import LineParser, LineWriter, Pair, blind_indexes, data_lines, invalid_line, is_header
 from consent.bulk.staging import StagedLines
+from consent.disclosure import hospital_wire
 from consent.duo.results import Language
 from consent.engine import Decision, Verdict
+from consent.linkage import Caller
 from consent.models import BulkCheck, BulkCheckStatus, Project
 from consent.selectors import project_request
 from phr.ids import parse_uuid
@@ -310,7 +312,7 @@ class _Output:
 def _run(job: BulkCheck) -> None:
     assert job.evaluated_at is not None
     directory = job_dir(job.pk)
-    evaluator = ChunkEvaluator(project_request(job.project), job.evaluated_at)
+    evaluator = ChunkEvaluator(project_request(job.project), job.evaluated_at, Caller.of(job.organisation))
     parser = LineParser(job.format, accepted_systems(job.organisation))
     language: Language = "en" if job.language == "en" else "ja"
     with (
@@ -427,8 +429,9 @@ def _nothing() -> None:
 
 
 def _fragment(decision: Decision, language: Language) -> tuple[str, bool]:
-    """The decision's part of a results line (JSON members, no braces) and whether it permits."""
-    wire = decision.to_wire(language)
+    """The decision's part of a results line (JSON members, no braces) and whether it permits: the hospital's
+    view of it (consent.disclosure); the audit run keeps the full reasons."""
+    wire = hospital_wire(decision, language)
     members = {"decision": wire["decision"], "reasons": wire["reasons"], "categories": wire["categories"]}
     return json.dumps(members, ensure_ascii=False)[1:-1], decision.verdict == Verdict.PERMIT
 

@@ -19,6 +19,7 @@ from typing import IO, Any
 from consent.bulk.identifiers import IdentifierRef, InvalidIdentifier, checked, parse_token
 from consent.models import BulkCheckFormat
 from phr.crypto.blind_index import keyed_blind_index_hmac
+from phr.json_limits import TooDeep, check_depth
 
 HEADERS = (b"system,value", b'"system","value"')
 _CSV_SPECIAL = frozenset(',"\r\n')
@@ -55,13 +56,20 @@ def parse_line(raw: bytes, fmt: str, accepted: frozenset[str]) -> IdentifierRef:
         raise InvalidIdentifier("The line is empty.")
     if fmt == BulkCheckFormat.NDJSON:
         try:
+            check_depth(raw)
             item = json.loads(text)
+        except TooDeep as error:
+            raise InvalidIdentifier(str(error)) from error
         except ValueError as error:
             raise InvalidIdentifier("The line is not JSON.") from error
         if not isinstance(item, dict):
             raise InvalidIdentifier("Each line is an object {system, value}.")
         return checked(item.get("system"), item.get("value"), accepted)
-    fields = next(csv.reader([text]))
+    try:
+        fields = next(csv.reader([text]))
+    except csv.Error as error:
+        # A carriage return inside the line (lines are split at \n only), or a field past csv's size limit.
+        raise InvalidIdentifier("The line holds a carriage return or other text CSV cannot read.") from error
     if len(fields) == 2:
         return checked(fields[0], fields[1], accepted)
     if len(fields) == 1:

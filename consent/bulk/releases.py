@@ -1,33 +1,39 @@
-"""Releases: re-check every person, then record the permitted ones in the hash-chained ledger.
+"""Releases: re-check every person, then record the permitted ones in the releases ledger.
 
 One answer per ``(organisation, Idempotency-Key)``: a retry with the same body gets the stored answer,
-another body under the same key is refused. Entries are chained in insertion order; on PostgreSQL a
-transaction-level advisory lock serialises appends, so two releases never chain to the same predecessor.
+another body under the same key is refused. Each ledger entry is queued into the ``ledger`` tamper-evident
+log (phr.tlog) in the release's transaction, in the order of the request; no lock is held, the integrator
+orders releases as they commit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consent.bulk.decisions import resolve_and_decide
 from consent.bulk.identifiers import IdentifierRef
+from consent.disclosure import hospital_reasons_wire
 from consent.duo.results import Language
 from consent.engine import Verdict
 from consent.models import DecisionChannel, LedgerEntry, Project, Release
-from consent.models.ledger import GENESIS_HASH, canonical, entry_hash
 from phr.ids import parse_uuid
 from phr.models import Organisation
-
-LEDGER_LOCK = 0x6D616D6F7269  # "mamori": the advisory lock key of ledger appends
+from phr.models.tlog import LogName
+from phr.tlog.store import sequence_many
 
 
 class IdempotencyConflict(Exception):
     """The idempotency key was used before with another request body."""
+
+
+def canonical(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def request_hash(project_id: str, refs: Sequence[IdentifierRef], categories: Sequence[str] | None) -> str:
@@ -39,14 +45,6 @@ def release_for_organisation(organisation: Organisation, release_id: object) -> 
     """Fetch-and-authorise: the release only if ``organisation`` made it."""
     key = parse_uuid(release_id)
     return None if key is None else Release.objects.filter(organisation=organisation, pk=key).first()
-
-
-def _ledger_head() -> str:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK])
-    last = LedgerEntry.objects.order_by("-id").values_list("hash", flat=True).first()
-    return last or GENESIS_HASH
 
 
 def _replay(organisation: Organisation, key: str, digest: str) -> Release | None:
@@ -108,8 +106,8 @@ def _create(
         if decision.verdict == Verdict.PERMIT and person_id is not None:
             permitted.append((person_id, decision.consent_version or 0))
         else:
-            reasons = [{"code": r.code, "message": r.message(language)} for r in decision.reasons]
-            refused.append({"identifier": ref.to_wire(), "reasons": reasons})
+            # The hospital's view of why (consent.disclosure); the decision audit keeps the full reasons.
+            refused.append({"identifier": ref.to_wire(), "reasons": hospital_reasons_wire(decision, language)})
     release = Release.objects.create(
         organisation=organisation,
         client_id=client_id,
@@ -120,48 +118,28 @@ def _create(
         accepted=len(permitted),
         refused=refused,
     )
-    prev = _ledger_head()
-    entries = []
-    for person_id, version in permitted:
-        entry = LedgerEntry(
+    _append_to_ledger(release, permitted, at)
+    return release
+
+
+def _append_to_ledger(release: Release, permitted: Sequence[tuple[Any, int]], at: Any) -> None:
+    """One ledger entry per permitted person, each with its log entry, in the caller's transaction."""
+    entries = [
+        LedgerEntry(
             release=release,
             person_id=person_id,
-            project_id=project.pk,
-            organisation_id=organisation.pk,
+            project_id=release.project_id,
+            organisation_id=release.organisation_id,
             recorded_at=at,
             consent_version=version,
-            prev_hash=prev,
         )
-        entry.hash = entry_hash(entry.payload(), prev)
-        prev = entry.hash
-        entries.append(entry)
+        for person_id, version in permitted
+    ]
+    logged = sequence_many(LogName.LEDGER, (entry.log_body() for entry in entries))
+    for entry, log_entry_id in zip(entries, logged, strict=True):
+        entry.log_entry_id = log_entry_id
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-    if entries:
-        release.head_hash = prev
-        release.save(update_fields=["head_hash"])
-    return release
 
 
 def release_to_wire(release: Release) -> dict[str, Any]:
     return {"id": str(release.pk), "accepted": release.accepted, "refused": release.refused}
-
-
-def verify_ledger() -> list[str]:
-    """Every break of the chain: a changed row (hash mismatch), a deleted or reordered one (link mismatch),
-    or a release whose entries do not add up to what it recorded. Empty when the ledger is intact."""
-    problems: list[str] = []
-    prev = GENESIS_HASH
-    counts: dict[Any, tuple[int, str]] = {}
-    for entry in LedgerEntry.objects.order_by("id").iterator(chunk_size=5000):
-        if entry.prev_hash != prev:
-            problems.append(f"entry {entry.id}: does not follow the previous entry (a row was deleted or changed)")
-        if entry.computed_hash() != entry.hash:
-            problems.append(f"entry {entry.id}: its content does not match its hash (the row was changed)")
-        count, _ = counts.get(entry.release_id, (0, ""))
-        counts[entry.release_id] = (count + 1, entry.hash)
-        prev = entry.hash
-    for release_id, accepted, head in Release.objects.values_list("id", "accepted", "head_hash").iterator():
-        count, last = counts.get(release_id, (0, ""))
-        if count != accepted or last != head:
-            problems.append(f"release {release_id}: {count} entries found, {accepted} recorded")
-    return problems

@@ -13,10 +13,11 @@ class DecisionChannel(models.TextChoices):
     BATCH = "batch", _("Batch check")
     BULK = "bulk", _("Bulk check")
     RELEASE = "release", _("Release")
+    FHIR_CONSENT = "fhir", _("FHIR Consent read")
 
 
 class DecisionAudit(models.Model):
-    """A decision an organisation asked for about a known person, and the answer it got."""
+    """A decision an organisation asked for about a known person and the answer, or its read of their FHIR Consent."""
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("evaluated at"))
@@ -33,8 +34,9 @@ class DecisionAudit(models.Model):
     person = models.ForeignKey(
         "phr.Person", on_delete=models.CASCADE, related_name="decision_audits", db_constraint=False, db_index=False
     )
+    # None for a FHIR Consent read, which is about no project (its decision and reasons are empty).
     project = models.ForeignKey(
-        "consent.Project", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+        "consent.Project", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False, null=True
     )
     channel = models.CharField(_("channel"), max_length=8, choices=DecisionChannel.choices)
     decision = models.CharField(_("decision"), max_length=8)

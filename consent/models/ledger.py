@@ -1,17 +1,14 @@
-"""The releases ledger: which persons' data an organisation released for a project, append-only and hash-chained."""
+"""The releases ledger: which persons' data an organisation released for a project, append-only, each entry
+an entry of the ``ledger`` tamper-evident log (phr.tlog)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import UTC
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-GENESIS_HASH = "0" * 64
 
 
 class AppendOnly(Exception):
@@ -30,7 +27,6 @@ class Release(models.Model):
     created_at = models.DateTimeField(_("created at"))
     accepted = models.PositiveIntegerField(_("persons accepted"))
     refused = models.JSONField(_("identifiers refused, with reasons"), default=list)
-    head_hash = models.CharField(_("hash of this release's last ledger entry"), max_length=64, blank=True)
 
     class Meta:
         constraints = [
@@ -45,16 +41,8 @@ class Release(models.Model):
         return f"release {self.id} ({self.accepted} accepted)"
 
 
-def canonical(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def entry_hash(payload: dict[str, Any], prev_hash: str) -> str:
-    return hashlib.sha256(canonical(payload) + prev_hash.encode()).hexdigest()
-
-
 class LedgerEntry(models.Model):
-    """One person released under a release; ``hash`` = SHA-256(canonical JSON of the row + ``prev_hash``)."""
+    """One person released under a release; its log entry holds the canonical bytes of ``log_body()``."""
 
     id = models.BigAutoField(primary_key=True)
     release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="entries")
@@ -64,8 +52,9 @@ class LedgerEntry(models.Model):
     organisation_id = models.UUIDField(_("organisation"))
     recorded_at = models.DateTimeField(_("recorded at"))
     consent_version = models.PositiveIntegerField(_("consent version used"))
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    log_entry = models.OneToOneField(
+        "phr.LogEntry", null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["id"]
@@ -82,7 +71,8 @@ class LedgerEntry(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnly("Ledger entries cannot be deleted.")
 
-    def payload(self) -> dict[str, Any]:
+    def log_body(self) -> dict[str, Any]:
+        """What the log entry holds (its canonical bytes are RFC 8785 JSON of this)."""
         return {
             "release": str(self.release_id),
             "person": str(self.person_id),
@@ -91,6 +81,3 @@ class LedgerEntry(models.Model):
             "recorded_at": self.recorded_at.astimezone(UTC).isoformat(),
             "consent_version": self.consent_version,
         }
-
-    def computed_hash(self) -> str:
-        return entry_hash(self.payload(), self.prev_hash)

@@ -1,4 +1,5 @@
-"""Admin for FHIR endpoints (configured by operators) and, read-only, connections and sync runs.
+"""Admin pages, read-only like the whole site, for FHIR endpoints, connections and sync runs. Endpoints are
+configured on the staff page (``/staff/endpoints/``).
 
 No token, patient id or record content is shown: those columns stay encrypted and out of every form.
 """
@@ -6,20 +7,8 @@ No token, patient id or record content is shown: those columns stay encrypted an
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from phr.models import Connection, FhirEndpoint, SyncRun
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(FhirEndpoint)
@@ -32,26 +21,23 @@ class FhirEndpointAdmin(admin.ModelAdmin):
         "base_url",
         "auth_mode",
         "client_id",
-        "client_secret_file",
-        "private_key_file",
         "key_id",
         "signing_alg",
         "scope_style",
         "supports_everything",
         "capabilities_fetched_at",
     )
-    readonly_fields = ("supports_everything", "capabilities_fetched_at")
 
 
 @admin.register(Connection)
-class ConnectionAdmin(ReadOnlyAdmin):
+class ConnectionAdmin(admin.ModelAdmin):
     list_display = ("endpoint", "kind", "status", "last_success_started_at", "created_at")
     list_filter = ("status", "kind", "endpoint")
     fields = ("endpoint", "kind", "status", "granted_scopes", "token_expires_at", "last_success_started_at")
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdmin):
+class SyncRunAdmin(admin.ModelAdmin):
     list_display = ("started_at", "kind", "status", "created_count", "updated_count", "rejected_count", "requests_made")
     list_filter = ("status", "kind")
     fields = (

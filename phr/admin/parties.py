@@ -1,3 +1,12 @@
+"""Admin pages for parties: users, persons, identifiers, organisations, memberships, proxies, audit events.
+
+Read-only like the whole site (phr/admin_site.py). Roles are given with ``manage.py grant_role``, proxies on the
+staff page; neither here. The user page shows no password hash, and no user's second factor shows its secret.
+"""
+
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
@@ -7,21 +16,22 @@ from phr.models import AuditEvent, Identifier, Membership, Organisation, Person,
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "is_staff", "is_active", "last_login")
+    list_display = ("email", "is_staff", "is_superuser", "is_active", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("email",)
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (None, {"fields": ("email",)}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    add_fieldsets = fieldsets
+    filter_horizontal = ()
 
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ("family_name", "given_name", "birth_date", "prefecture", "preferred_language")
     search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana")
-    readonly_fields = ("id", "created_at")
 
 
 @admin.register(Identifier)
@@ -30,10 +40,6 @@ class IdentifierAdmin(admin.ModelAdmin):
 
     list_display = ("system", "person", "created_at")
     fields = ("person", "system", "created_at")
-    readonly_fields = ("person", "system", "created_at")
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
 
 
 @admin.register(Organisation)
@@ -44,7 +50,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "organisation", "role")
+    list_display = ("user", "organisation", "role", "created_at")
     list_filter = ("role",)
 
 
@@ -59,11 +65,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ("at", "action", "actor", "person")
     list_filter = ("action",)
 
-    def has_add_permission(self, request: object) -> bool:
-        return False
 
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
+# allauth's own page would show each authenticator's data: a TOTP secret, recovery-code seeds.
+admin.site.unregister(Authenticator)
 
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    fields = ("user", "type", "created_at", "last_used_at")

@@ -25,6 +25,7 @@ from django.conf import settings
 from config.env import env_int
 from phr.crypto.datakeys import decrypt
 from phr.demo import data
+from phr.fhir import endpoints
 from phr.models import Connection, FhirEndpoint, Identifier, Organisation, Person
 from phr.models.fhir import AuthMode, ConnectionKind, SigningAlg
 from phr.services import identifier_context, record_audit
@@ -93,20 +94,26 @@ def private_key_path(alg: str) -> Path:
 def seed_fhir(hospitals: list[Organisation], report: SeedReport) -> None:
     """The demo hospitals' endpoints and the first citizens' hospital-authorised connections. Idempotent."""
     for demo, organisation in zip(HOSPITALS, hospitals, strict=True):
+        backend = demo.auth_mode == AuthMode.BACKEND_SERVICES
         endpoint = FhirEndpoint.objects.filter(base_url=demo.base_url).first()
         if endpoint is None:
-            backend = demo.auth_mode == AuthMode.BACKEND_SERVICES
-            endpoint = FhirEndpoint.objects.create(
+            # Through the staff service, as an operator would: the base URL passes the outbound policy
+            # because development allows the demo hospitals' origins (MAMORI_OUTBOUND_ALLOW).
+            endpoint = endpoints.create_endpoint(
+                actor=None,
                 organisation=organisation,
                 name=f"{organisation.name} FHIR",
                 base_url=demo.base_url,
                 auth_mode=demo.auth_mode,
                 client_id=CLIENT_ID if backend else "",
-                private_key_file=str(private_key_path(demo.signing_alg)) if backend else "",
                 key_id=demo.signing_alg.lower() if backend else "",
                 signing_alg=demo.signing_alg,
             )
             report.count("fhir endpoints")
+        if backend and not endpoint.private_key_encrypted:
+            # The demo's own key pair (under var/): entered once and sealed, as staff enter a hospital's key.
+            pem = private_key_path(demo.signing_alg).read_text(encoding="ascii")
+            endpoint = endpoints.set_endpoint_secret(actor=None, endpoint=endpoint, private_key_pem=pem)
         for person in _connected_citizens(organisation):
             _, created = Connection.objects.get_or_create(
                 person=person, endpoint=endpoint, defaults={"kind": ConnectionKind.HOSPITAL_AUTHORISED}

@@ -12,38 +12,19 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from phr.fhir import discovery
+from phr.fhir import credentials, discovery
 from phr.fhir.errors import AuthorisationFailed, FhirClientError
 from phr.fhir.http import FhirHttp
 from phr.fhir.scopes import system_scope
 from phr.models import FhirEndpoint
-from phr.models.fhir import SigningAlg
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_SECONDS = 240
 RENEW_BEFORE_SECONDS = 60
-
-
-def load_signing_key(path: str, alg: str) -> Any:
-    """The private key in ``path`` (PEM, unencrypted), checked against the algorithm it must sign with."""
-    try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise AuthorisationFailed("the endpoint's private key file cannot be read") from exc
-    if alg == SigningAlg.RS384 and not isinstance(key, rsa.RSAPrivateKey):
-        raise AuthorisationFailed("RS384 needs an RSA private key")
-    if alg == SigningAlg.ES384 and not (
-        isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP384R1)
-    ):
-        raise AuthorisationFailed("ES384 needs a P-384 elliptic-curve private key")
-    return key
 
 
 def client_assertion(*, client_id: str, token_url: str, key: Any, alg: str, kid: str = "") -> str:
@@ -60,13 +41,6 @@ def client_assertion(*, client_id: str, token_url: str, key: Any, alg: str, kid:
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
 
-def read_secret_file(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise AuthorisationFailed("the endpoint's client secret file cannot be read") from exc
-
-
 @dataclass(frozen=True)
 class _Cached:
     token: str
@@ -77,9 +51,13 @@ _cache: dict[uuid.UUID, _Cached] = {}
 _lock = threading.Lock()
 
 
-def forget_tokens() -> None:
+def forget_tokens(endpoint_id: uuid.UUID | None = None) -> None:
+    """Drop cached system tokens: one endpoint's (its address or credentials changed), or all."""
     with _lock:
-        _cache.clear()
+        if endpoint_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(endpoint_id, None)
 
 
 def system_token(endpoint: FhirEndpoint, *, http: FhirHttp, renew: bool = False) -> str:
@@ -98,8 +76,9 @@ def _request_token(endpoint: FhirEndpoint, *, http: FhirHttp) -> tuple[str, int]
     token_url = discovery.token_endpoint(endpoint)
     scope = system_scope(discovery.scope_style(endpoint))
     headers = {"Accept": "application/json"}
-    if endpoint.private_key_file:
-        key = load_signing_key(endpoint.private_key_file, endpoint.signing_alg)
+    key = credentials.signing_key(endpoint)
+    secret = credentials.client_secret(endpoint) if key is None else None
+    if key is not None:
 
         def form() -> dict[str, str]:
             assertion = client_assertion(
@@ -114,8 +93,7 @@ def _request_token(endpoint: FhirEndpoint, *, http: FhirHttp) -> tuple[str, int]
             }
 
         response = http.request("POST", token_url, data=form, headers=headers, authorise=False)
-    elif endpoint.client_secret_file:
-        secret = read_secret_file(endpoint.client_secret_file)
+    elif secret:
         basic = base64.b64encode(f"{endpoint.client_id}:{secret}".encode()).decode("ascii")
         response = http.request(
             "POST",

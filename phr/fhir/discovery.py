@@ -1,4 +1,8 @@
-"""What an endpoint can do: its SMART configuration and CapabilityStatement, fetched and cached on the row."""
+"""What an endpoint can do: its SMART configuration and CapabilityStatement, fetched and cached on the row.
+
+The authorize and token URLs a server advertises are held to the outbound policy (``phr.outbound``) when read
+and again when used: a server that names a private address gets nothing sent there, least of all a secret.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from phr.fhir.errors import FhirResponseError
+from phr import outbound
+from phr.fhir.errors import DestinationRefused, FhirResponseError
 from phr.fhir.http import FhirHttp, json_body
 from phr.fhir.scopes import PATIENT_RESOURCE_TYPES
 from phr.models import FhirEndpoint
@@ -43,6 +48,10 @@ def refresh_capabilities(endpoint: FhirEndpoint, *, http: FhirHttp | None = None
             client.close()
     if capability.get("resourceType") != "CapabilityStatement":
         raise FhirResponseError("/metadata is not a CapabilityStatement", status=200)
+    for name in ADVERTISED_URLS:
+        url = smart_configuration.get(name)
+        if url is not None:
+            _check_advertised(name, url, resolve=True)
     endpoint.capability = capability
     endpoint.smart_configuration = smart_configuration
     endpoint.supports_everything = _supports_everything(capability)
@@ -85,18 +94,33 @@ def searchable_types(endpoint: FhirEndpoint) -> list[str]:
     return [t for t in PATIENT_RESOURCE_TYPES if t in searchable]
 
 
-def token_endpoint(endpoint: FhirEndpoint) -> str:
-    url = (endpoint.smart_configuration or {}).get("token_endpoint")
+ADVERTISED_URLS = ("token_endpoint", "authorization_endpoint")
+
+
+def _check_advertised(name: str, url: object, *, resolve: bool) -> str:
+    """``url`` if the outbound policy allows it; DestinationRefused (naming the host, never the path) if not."""
+    label = name.replace("_", " ")
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise FhirResponseError("the endpoint publishes no token endpoint", status=404)
+        raise FhirResponseError(f"the endpoint publishes no {label}", status=404)
+    try:
+        outbound.check_destination(url) if resolve else outbound.check_url(url)
+    except outbound.OutboundRefused as exc:
+        raise DestinationRefused(
+            f"the endpoint advertises a {label} Mamori may not call: {exc}", code=exc.code
+        ) from exc
     return url
+
+
+def token_endpoint(endpoint: FhirEndpoint) -> str:
+    return _check_advertised(
+        "token_endpoint", (endpoint.smart_configuration or {}).get("token_endpoint"), resolve=False
+    )
 
 
 def authorization_endpoint(endpoint: FhirEndpoint) -> str:
+    """Where the person's browser is sent to authorise; held to the policy as if Mamori fetched it."""
     url = (endpoint.smart_configuration or {}).get("authorization_endpoint")
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise FhirResponseError("the endpoint publishes no authorization endpoint", status=404)
-    return url
+    return _check_advertised("authorization_endpoint", url, resolve=True)
 
 
 def scope_style(endpoint: FhirEndpoint) -> str:

@@ -25,3 +25,12 @@ class AuthorisationFailed(FhirClientError):
 
 class LaunchRefused(FhirClientError):
     """A SMART launch callback that must not be honoured (state mismatch, missing verifier, error from the server)."""
+
+
+class DestinationRefused(FhirClientError):
+    """The outbound policy refused a request or its answer (``phr.outbound``); nothing was sent, or the answer
+    was cut. ``code`` names the rule (scheme, private, redirect, too-large, ...)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code

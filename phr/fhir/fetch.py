@@ -3,7 +3,6 @@ then the referenced Practitioner, Organization, Medication and Binary resources 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from phr import json_limits
 from phr.fhir.errors import FhirClientError, FhirResponseError
 from phr.fhir.http import FHIR_JSON, FhirHttp, same_base
 from phr.fhir.scopes import REFERENCED_RESOURCE_TYPES
@@ -138,7 +138,9 @@ def follow_pages(http: FhirHttp, url: str, params: dict[str, str] | None, into: 
             return
         data = _fetch(http, next_url, next_params)
         try:
-            bundle = json.loads(data)
+            bundle = json_limits.loads(data)
+        except json_limits.TooDeep as exc:
+            raise FhirClientError(f"a search answered with JSON nested too deep ({exc})") from exc
         except ValueError as exc:
             raise FhirClientError("a search answered with a body that is not JSON") from exc
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":

@@ -1,5 +1,7 @@
 """An HTTP conversation with one FHIR server: timeouts always set, retries by policy, every request counted.
 
+Every request, the token request and redirects included, goes through the outbound policy (``phr.outbound``):
+https to public addresses only, pinned to the address checked, redirects within one origin, size limits.
 Logs carry the host, the status and the attempt, never a URL's path or query (they hold patient ids).
 """
 
@@ -12,7 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from phr.fhir.errors import FhirResponseError, FhirUnavailable
+from phr import outbound
+from phr.fhir.errors import DestinationRefused, FhirResponseError, FhirUnavailable
 from phr.fhir.retry import RETRYABLE_STATUSES, RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -20,7 +23,6 @@ logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 FHIR_JSON = "application/fhir+json"
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USER_AGENT = "Mamori-PHR/1.0"
 
 
@@ -40,22 +42,16 @@ class FhirHttp:
         *,
         base_url: str,
         policy: RetryPolicy | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         bearer: Callable[[], str | None] | None = None,
         on_unauthorised: Callable[[], None] | None = None,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.requests_made = 0
         self._bearer = bearer
         self._on_unauthorised = on_unauthorised
-        self._client = httpx.Client(
-            timeout=timeout,
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT},
-            transport=transport,
-        )
+        self._client = outbound.client(timeout=timeout, headers={"User-Agent": USER_AGENT})
 
     def close(self) -> None:
         self._client.close()
@@ -98,6 +94,11 @@ class FhirHttp:
                 response = self._client.request(
                     method, url, params=params, data=data() if data else None, headers=request_headers
                 )
+            except outbound.OutboundRefused as exc:
+                logger.warning("outbound request refused", extra={"host": host, "code": exc.code})
+                raise DestinationRefused(f"refused by the outbound policy: {exc}", code=exc.code) from exc
+            except httpx.TooManyRedirects as exc:
+                raise DestinationRefused(f"{host} redirected too many times", code="redirect") from exc
             except httpx.TransportError as exc:
                 if attempt >= self.policy.attempts:
                     raise FhirUnavailable(f"{host} did not answer ({type(exc).__name__})") from exc

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
 
-from phr.models import Connection, FhirEndpoint, Person, SyncRun
+from phr import roles
+from phr.ids import uuid_or_404
+from phr.models import Connection, FhirEndpoint, Organisation, Person, SyncRun, User
 from phr.models.fhir import AuthMode, ConnectionStatus
+from phr.models.parties import OrganisationKind
 from phr.models.records import SyncRunStatus
 
 
@@ -62,3 +67,25 @@ def hospital_endpoints() -> QuerySet[FhirEndpoint]:
 
 def latest_run(connection: Connection) -> SyncRun | None:
     return connection.sync_runs.order_by("-created_at").first()
+
+
+def endpoints_for_staff(user: User) -> QuerySet[FhirEndpoint]:
+    """The endpoints the role policy lets ``user`` manage; PermissionDenied when it lets them manage none."""
+    if not roles.can_somewhere(user, roles.Action.MANAGE_ENDPOINTS):
+        raise PermissionDenied
+    endpoints = FhirEndpoint.objects.select_related("organisation").order_by("organisation__name", "name")
+    return roles.restrict(endpoints, user, roles.Action.MANAGE_ENDPOINTS)
+
+
+def hospitals_for_endpoints(user: User) -> QuerySet[Organisation]:
+    """The hospitals ``user`` may add an endpoint to."""
+    hospitals = Organisation.objects.filter(kind=OrganisationKind.HOSPITAL).order_by("name")
+    return roles.restrict(hospitals, user, roles.Action.MANAGE_ENDPOINTS)
+
+
+def endpoint_for_staff(user: User, endpoint_id: object) -> FhirEndpoint:
+    """Fetch-and-authorise: the endpoint named in a staff URL; 404 when there is none."""
+    endpoint = endpoints_for_staff(user).filter(pk=uuid_or_404(endpoint_id)).first()
+    if endpoint is None:
+        raise Http404
+    return endpoint

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from phr import roles
 from phr import services as party_services
 from phr.crypto.blind_index import blind_index, normalise_identifier_value
 from phr.errors import PartyError
@@ -27,8 +28,14 @@ class ConnectionNotAllowed(PartyError):
 
 
 @transaction.atomic
-def link_hospital_patient(*, person: Person, endpoint: FhirEndpoint, patient_number: str, actor: User) -> Connection:
-    """An operator links the person's patient number at a hospital: Mamori then pulls with a system token."""
+def link_hospital_patient(
+    *, person: Person, endpoint: FhirEndpoint, patient_number: str, actor: User | None
+) -> Connection:
+    """An operator links the person's patient number at a hospital: Mamori then pulls with a system token.
+
+    The actor must be allowed to link this hospital's patients (phr.roles); None is the system (seed data)."""
+    if actor is not None:
+        roles.require(actor, roles.Action.LINK_PATIENT, organisation=endpoint.organisation)
     system = endpoint.organisation.patient_number_system
     if not system:
         raise ConnectionNotAllowed(_("This hospital has no patient-number system."))

@@ -19,8 +19,7 @@ from urllib.parse import urlencode
 
 from django.db import transaction
 
-from phr.fhir import discovery, tokens
-from phr.fhir.backend_services import read_secret_file
+from phr.fhir import credentials, discovery, tokens
 from phr.fhir.errors import AuthorisationFailed, FhirClientError, FhirResponseError, LaunchRefused
 from phr.fhir.http import FhirHttp
 from phr.fhir.scopes import patient_launch_scope
@@ -92,9 +91,9 @@ def take_pending(session: MutableMapping[str, Any], state: str) -> PendingLaunch
 
 
 def _client_auth(endpoint: FhirEndpoint, form: dict[str, str]) -> dict[str, str]:
-    """A confidential client (a secret file) authenticates with HTTP Basic; a public one sends its id."""
-    if endpoint.client_secret_file:
-        secret = read_secret_file(endpoint.client_secret_file)
+    """A confidential client (a secret entered by staff) authenticates with HTTP Basic; a public one sends its id."""
+    secret = credentials.client_secret(endpoint)
+    if secret:
         basic = base64.b64encode(f"{endpoint.client_id}:{secret}".encode()).decode("ascii")
         return {"Accept": "application/json", "Authorization": f"Basic {basic}"}
     form["client_id"] = endpoint.client_id

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
@@ -27,7 +27,7 @@ from django.utils import timezone
 from phr.crypto.datakeys import decrypt
 from phr.fhir import backend_services, discovery, fetch, smart_launch, tokens
 from phr.fhir.errors import AuthorisationFailed, FhirClientError
-from phr.fhir.http import DEFAULT_TIMEOUT, FhirHttp
+from phr.fhir.http import FhirHttp
 from phr.fhir.retry import RetryPolicy
 from phr.fhir.scopes import REFERENCED_RESOURCE_TYPES
 from phr.models import Connection, FhirEndpoint, FhirResource, SyncRun
@@ -47,11 +47,12 @@ FULL_SYNC_EVERY = timedelta(days=1)
 
 @dataclass(frozen=True)
 class SyncOptions:
-    """Knobs a caller may turn: the page size of searches, the retry policy and the HTTP timeouts."""
+    """Knobs a caller may turn: the page size of searches, the retry policy and the HTTP timeouts (the
+    outbound policy's settings when None)."""
 
     page_size: int = fetch.PAGE_SIZE
     policy: RetryPolicy | None = None
-    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    timeout: httpx.Timeout | None = None
 
 
 def claim(connection_id: uuid.UUID | str, run_id: uuid.UUID | str | None = None) -> SyncRun | None:

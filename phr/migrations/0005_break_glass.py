@@ -7,6 +7,9 @@ what their hashes cover (the foreign keys naming an actor, proxy, share link or 
 null, as deleting what they name does; an audit event's chain fields are set once, when it is sealed).
 """
 
+import hashlib
+import json
+
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.db.models.lookups
@@ -66,9 +69,16 @@ DROP FUNCTION IF EXISTS phr_auditevent_append_only();
 """
 
 
-def chain_existing_accesses(apps, schema_editor):
-    from phr.hashchain import GENESIS_HASH, link_hash
+GENESIS_HASH = "0" * 64
 
+
+def link_hash(payload, prev_hash):
+    """The hash chains' link as they were (phr.hashchain, replaced by the tamper-evident logs in 0008)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(canonical + prev_hash.encode()).hexdigest()
+
+
+def chain_existing_accesses(apps, schema_editor):
     RecordAccess = apps.get_model("phr", "RecordAccess")
     ChainHead = apps.get_model("phr", "ChainHead")
     heads: dict[object, tuple[int, str]] = {}

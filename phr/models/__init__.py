@@ -3,7 +3,6 @@ from phr.models.audit import AuditEvent
 from phr.models.break_glass import BreakGlassGrant
 from phr.models.exports import ExportJob
 from phr.models.fhir import Connection, FhirEndpoint
-from phr.models.hashchain import ChainHead
 from phr.models.keys import DataKey
 from phr.models.notices import PersonNotice
 from phr.models.parties import (
@@ -21,11 +20,11 @@ from phr.models.records import (
     ResourceIndex,
     SyncRun,
 )
+from phr.models.tlog import LogCheckpoint, LogEntry, LogHash, LogName, LogState
 
 __all__ = [
     "AuditEvent",
     "BreakGlassGrant",
-    "ChainHead",
     "Connection",
     "DataKey",
     "ExportJob",
@@ -33,6 +32,11 @@ __all__ = [
     "FhirResource",
     "FhirResourceVersion",
     "Identifier",
+    "LogCheckpoint",
+    "LogEntry",
+    "LogHash",
+    "LogName",
+    "LogState",
     "Membership",
     "Organisation",
     "Person",

@@ -11,10 +11,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from phr.models.hashchain import ChainedRow
-
-ACCESS_CHAIN_PREFIX = "record_access:"
-
 
 class AccessRoute(models.TextChoices):
     """Why someone other than the person could read the record."""
@@ -25,12 +21,12 @@ class AccessRoute(models.TextChoices):
     BREAK_GLASS = "break_glass", _("In an emergency (break-glass)")
 
 
-class RecordAccess(ChainedRow):
+class RecordAccess(models.Model):
     """One read of a person's record by someone else: who, when, what they opened, and by which route.
 
-    Append-only and hash-chained per person (chain ``record_access:<person id>``, see phr.hashchain): the hash
-    covers the fields that never change; actor, proxy and share link may later be set to null when what they
-    name is deleted, so the person is named by ``actor_label`` instead."""
+    Append-only; each read is an entry of the ``access`` tamper-evident log (phr.tlog), queued in the same
+    transaction. The entry (``log_body()``) covers the fields that never change; actor, proxy and share link
+    may later be set to null when what they name is deleted, so the person is named by ``actor_label``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Served by the (person, -at) index below.
@@ -52,6 +48,9 @@ class RecordAccess(ChainedRow):
         "phr.BreakGlassGrant", null=True, blank=True, on_delete=models.PROTECT, related_name="accesses"
     )
     at = models.DateTimeField(default=timezone.now)
+    log_entry = models.OneToOneField(
+        "phr.LogEntry", null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["-at"]
@@ -65,16 +64,21 @@ class RecordAccess(ChainedRow):
                 condition=~models.Q(route=AccessRoute.BREAK_GLASS) | models.Q(break_glass__isnull=False),
                 name="recordaccess_break_glass_names_grant",
             ),
-            models.UniqueConstraint(fields=["person", "position"], name="recordaccess_chain_position"),
         ]
 
     def __str__(self) -> str:
         return f"{self.actor_label} read {self.page} at {self.at:%Y-%m-%d %H:%M}"
 
-    def chain_key(self) -> str:
-        return f"{ACCESS_CHAIN_PREFIX}{self.person_id}"
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("record accesses are append-only")
+        super().save(*args, **kwargs)
 
-    def chain_payload(self) -> dict[str, Any]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("record accesses are append-only")
+
+    def log_body(self) -> dict[str, Any]:
+        """What the log entry holds (its canonical bytes are RFC 8785 JSON of this)."""
         return {
             "id": str(self.id),
             "person": str(self.person_id),

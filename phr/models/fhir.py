@@ -33,8 +33,12 @@ class FhirEndpoint(models.Model):
     base_url = models.URLField(_("base URL"), max_length=500, unique=True)
     auth_mode = models.CharField(_("authorisation"), max_length=24, choices=AuthMode.choices)
     client_id = models.CharField(_("client id"), max_length=255, blank=True)
-    client_secret_file = models.CharField(_("client secret file"), max_length=500, blank=True)
-    private_key_file = models.CharField(_("private key file"), max_length=500, blank=True)
+    # Credentials are entered once on a staff page (phr/fhir/endpoints.py), sealed with a system data key and
+    # never shown again; never a path on the server (which would let whoever edits the row read any file).
+    client_secret_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    client_secret_set_at = models.DateTimeField(_("client secret set on"), null=True, blank=True, editable=False)
+    private_key_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    private_key_set_at = models.DateTimeField(_("private key set on"), null=True, blank=True, editable=False)
     key_id = models.CharField(_("key id (kid)"), max_length=255, blank=True)
     signing_alg = models.CharField(
         _("signing algorithm"), max_length=8, choices=SigningAlg.choices, default=SigningAlg.RS384

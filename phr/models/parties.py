@@ -167,15 +167,14 @@ class Organisation(models.Model):
 
 
 class Role(models.TextChoices):
+    """A staff role; what each one may do, and where, is decided in phr/roles.py alone."""
+
     RESEARCHER = "researcher", _("Researcher")
     REVIEWER = "reviewer", _("Reviewer")
     CAMPAIGN_MANAGER = "campaign_manager", _("Campaign manager")
     ORG_ADMIN = "org_admin", _("Organisation administrator")
     OPERATOR_ADMIN = "operator_admin", _("Operator administrator")
     BREAK_GLASS = "break_glass", _("Emergency access")
-
-
-OPERATOR_ROLES = frozenset({Role.REVIEWER, Role.CAMPAIGN_MANAGER, Role.OPERATOR_ADMIN})
 
 
 class Membership(models.Model):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from django.core.paginator import Page, Paginator
+from django.db import transaction
 
-from phr.hashchain import append, verify_chain
-from phr.models import BreakGlassGrant, ChainHead, Person, Proxy, RecordAccess, ShareLink, User
-from phr.models.access_log import ACCESS_CHAIN_PREFIX, AccessRoute
-from phr.models.hashchain import ChainedRow
+from phr.models import BreakGlassGrant, Person, Proxy, RecordAccess, ShareLink, User
+from phr.models.access_log import AccessRoute
+from phr.models.tlog import LogName
+from phr.tlog.store import sequence
 
 ACCESSES_PER_PAGE = 50
 
@@ -26,8 +25,9 @@ def record_access(
     break_glass: BreakGlassGrant | None = None,
     reason: str = "",
 ) -> RecordAccess:
-    """Log one read, chained after the person's previous one; ``subject`` names what was opened (a test key,
-    a resource id), never its content. A break-glass read carries the grant's reason.
+    """Log one read and queue its entry in the ``access`` log (phr.tlog), in one transaction; ``subject``
+    names what was opened (a test key, a resource id), never its content. A break-glass read carries the
+    grant's reason.
 
     A share-link read has no signed-in actor: it is labelled with the name the person gave the link."""
     if route not in AccessRoute.values:
@@ -46,7 +46,10 @@ def record_access(
         subject=subject[:64],
         reason=reason[:500],
     )
-    return append(row)
+    with transaction.atomic():
+        row.log_entry_id = sequence(LogName.ACCESS, row.log_body())
+        row.save(force_insert=True)
+    return row
 
 
 def record_staff_read(*, person: Person, actor: User, page: str, subject: str = "") -> RecordAccess | None:
@@ -66,24 +69,5 @@ def record_staff_read(*, person: Person, actor: User, page: str, subject: str = 
 
 def accesses_page(person: Person, number: int) -> Page[RecordAccess]:
     """One page of the person's access log, newest first (the last page if ``number`` is past the end)."""
-    accesses = RecordAccess.objects.filter(person=person).select_related("proxy").order_by("-at", "-position")
+    accesses = RecordAccess.objects.filter(person=person).select_related("proxy").order_by("-at", "-log_entry_id")
     return Paginator(accesses, ACCESSES_PER_PAGE).get_page(number)
-
-
-def _describe(row: ChainedRow) -> str:
-    assert isinstance(row, RecordAccess)
-    return f"record access {row.id} (person {row.person_id}, position {row.position})"
-
-
-def verify_access_log() -> list[str]:
-    """Every break in any person's access-log chain (changed, inserted or deleted rows); empty when intact."""
-    prefix = ACCESS_CHAIN_PREFIX
-    heads = {head.chain: head for head in ChainHead.objects.filter(chain__startswith=prefix)}
-    problems: list[str] = []
-    rows = RecordAccess.objects.order_by("person_id", "position").iterator(chunk_size=5000)
-    for person_id, chain_rows in groupby(rows, key=lambda row: row.person_id):
-        chain = f"{prefix}{person_id}"
-        problems += verify_chain(chain, chain_rows, heads.pop(chain, None), _describe)
-    for chain, head in heads.items():
-        problems += verify_chain(chain, [], head, _describe)
-    return problems

@@ -3,8 +3,8 @@ rendered from their Composition sections (紹介状: referral letter, 退院時�
 健診結果報告書: health-check report).
 
 FHIR narrative is XHTML written by someone else's software, so it is cleaned with nh3 (an allow-list of
-tags and attributes, no script, no event handler, no style, links only to http(s) and mailto) before it
-reaches a template; nothing else from a resource is ever marked safe.
+tags and attributes, no script, no event handler, no style, links only to absolute http(s) and mailto URLs)
+before it reaches a template; nothing else from a resource is ever marked safe.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -25,6 +26,30 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"}}
 DOCUMENT_TYPES = {"57133-1": "referral", "18842-5": "discharge", "53576-5": "health_check"}
 MAX_SECTION_DEPTH = 4
+LINK_SCHEMES = {"http", "https", "mailto"}
+# What browsers ignore around a URL (C0 controls and space) and inside it (tab and newlines): a URL is judged
+# as the browser will read it.
+_URL_TRIMMED = "".join(chr(code) for code in range(0x21))
+_URL_DROPPED = str.maketrans("", "", "\t\n\r")
+
+
+def _keep_link(element: str, attribute: str, value: str) -> str | None:
+    """An ``href`` survives only as an absolute http(s) URL with a host, a mailto address, or a jump within
+    the narrative (``#section``).
+
+    A protocol-relative link (``//evil.example/x``; browsers also read ``\\\\evil.example`` and
+    ``/\\evil.example`` that way) carries no scheme for the allow-list to refuse, yet leaves the site; a
+    path, or ``https:path`` without a host, sends the reader to a page of Mamori chosen by the author.
+    """
+    if attribute != "href":
+        return value
+    url = value.strip(_URL_TRIMMED).translate(_URL_DROPPED)
+    if url.startswith("#"):
+        return url
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "mailto" or (scheme in {"http", "https"} and url[len(scheme) + 1 :].startswith("//")):
+        return url
+    return None
 
 
 def clean_narrative(xhtml: str) -> SafeString:
@@ -33,7 +58,8 @@ def clean_narrative(xhtml: str) -> SafeString:
         xhtml,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=LINK_SCHEMES,
+        attribute_filter=_keep_link,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

@@ -17,6 +17,12 @@ paths give the same values (numbers as ``int`` or ``Decimal``) and so the same r
 
 Bundles nested in a Bundle or an NDJSON line (a document inside a searchset) are opened and their entries
 read the same way.
+
+Nesting is bounded (``MAMORI_JSON_MAX_DEPTH``, counted from the top of the file or line): every parser and
+walker after this module recurses once per level. The depth is measured on the bytes before anything is
+parsed (:mod:`phr.json_limits`); a file that goes deeper somewhere is read event by event instead
+(:func:`_read_too_deep`), so that an entry or line past the limit is refused alone, naming the limit, and the
+other entries of the same file are imported.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from typing import IO, Any
 
 import ijson
 from django.utils.translation import gettext as _
+from ijson.common import ObjectBuilder
 
+from phr.json_limits import DepthScanner, TooDeep, check_depth, max_json_depth
 from phr.records.json_text import dumps
 
 BUNDLE_TYPES = frozenset({"collection", "document", "searchset", "transaction", "batch"})
@@ -40,6 +48,10 @@ _SNIFF_BYTES = 16 * 1024 * 1024
 _PRE_PASS_BYTES = 2048
 # Documents up to this size are parsed in one go (json with Decimal, faster); larger ones are streamed.
 WHOLE_DOCUMENT_BYTES = 8 * 1024 * 1024
+# Read size of the depth scan over a streamed document.
+_SCAN_BYTES = 1024 * 1024
+_OPEN = frozenset({"start_map", "start_array"})
+_CLOSE = frozenset({"end_map", "end_array"})
 
 
 class MalformedUpload(Exception):
@@ -69,7 +81,8 @@ def _refuse_constant(name: str) -> Any:
 
 
 def loads(raw: bytes) -> Any:
-    """Parse JSON text with decimals as ``Decimal`` and without NaN or Infinity."""
+    """Parse JSON text with decimals as ``Decimal`` and without NaN or Infinity; TooDeep past the nesting limit."""
+    check_depth(raw)
     return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
 
 
@@ -86,7 +99,7 @@ def _looks_like_ndjson(stream: IO[bytes]) -> bool:
     stream.seek(0)
     first = stream.readline(_SNIFF_BYTES)
     try:
-        if not first.endswith(b"\n") or not isinstance(loads(first), dict):
+        if not first.endswith(b"\n") or not _is_object_line(first):
             return False
         while True:
             line = stream.readline(_SNIFF_BYTES)
@@ -98,6 +111,15 @@ def _looks_like_ndjson(stream: IO[bytes]) -> bool:
         return False
     finally:
         stream.seek(0)
+
+
+def _is_object_line(line: bytes) -> bool:
+    """The line is a JSON object; one too deep to parse counts when it is braced (it is refused when read)."""
+    try:
+        return isinstance(loads(line), dict)
+    except TooDeep:
+        stripped = line.strip()
+        return stripped.startswith(b"{") and stripped.endswith(b"}")
 
 
 def read_ndjson(stream: IO[bytes]) -> Iterator[RawEntry]:
@@ -119,6 +141,9 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[RawEntry]:
             continue
         try:
             value = loads(raw)
+        except TooDeep as exc:
+            yield RawEntry(raw=b"", resource=None, position=position, problem=exc.localised())
+            continue
         except (ValueError, UnicodeDecodeError):
             yield RawEntry(raw=b"", resource=None, position=position, problem=_("The line is not valid JSON."))
             continue
@@ -135,6 +160,9 @@ def read_json(stream: IO[bytes]) -> Iterator[RawEntry]:
     if _size(stream) <= WHOLE_DOCUMENT_BYTES:
         yield from _read_whole(stream.read())
         return
+    if not _within_depth(stream):
+        yield from _read_too_deep(stream)
+        return
     try:
         resource_type, bundle_type = _top_level_types(stream)
         if resource_type != "Bundle":
@@ -149,6 +177,20 @@ def read_json(stream: IO[bytes]) -> Iterator[RawEntry]:
         raise MalformedUpload(_("The file is not valid JSON.")) from exc
     except UnicodeDecodeError as exc:
         raise MalformedUpload(_("The file is not UTF-8 text.")) from exc
+
+
+def _within_depth(stream: IO[bytes]) -> bool:
+    """The streamed document nests no deeper than the limit (one pass over its bytes, in chunks)."""
+    scanner = DepthScanner()
+    stream.seek(0)
+    try:
+        while chunk := stream.read(_SCAN_BYTES):
+            scanner.feed(chunk)
+    except TooDeep:
+        return False
+    finally:
+        stream.seek(0)
+    return True
 
 
 def _size(stream: IO[bytes]) -> int:
@@ -171,10 +213,16 @@ def _check_bundle_type(bundle_type: Any) -> None:
 
 def _read_whole(data: bytes) -> Iterator[RawEntry]:
     """A small document parsed in one go: the same values ijson would give, sooner."""
+    too_deep = False
     try:
         value = loads(data)
+    except TooDeep:
+        too_deep = True
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedUpload(_("The file is not valid JSON.")) from exc
+    if too_deep:
+        yield from _read_too_deep(io.BytesIO(data))
+        return
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         raise MalformedUpload(_("The file is not a FHIR resource, a Bundle or NDJSON."))
     if value["resourceType"] != "Bundle":
@@ -211,6 +259,90 @@ def _top_level_types(stream: IO[bytes]) -> tuple[Any, Any]:
                 break
     stream.seek(0)
     return resource_type, bundle_type
+
+
+def _read_too_deep(stream: IO[bytes]) -> Iterator[RawEntry]:
+    """A document nested past the limit somewhere: its Bundle entries, each too-deep one refused alone.
+
+    Nothing here recurses, nor builds what is too deep: ijson's ``basic_parse`` gives flat events (without the
+    dotted prefixes ``ijson.parse`` would build, which grow with the depth), each entry is built from them
+    while it stays within the limit, and one that goes deeper is dropped as its events stream past. A single
+    resource that is too deep is refused as a whole, as there is nothing else in the file to import.
+    """
+    limit = max_json_depth()
+    try:
+        resource_type, bundle_type = _top_level_types_flat(stream)
+        if not isinstance(resource_type, str):
+            raise MalformedUpload(_("The file is not a FHIR resource, a Bundle or NDJSON."))
+        if resource_type != "Bundle":
+            raise MalformedUpload(TooDeep(limit).localised())
+        _check_bundle_type(bundle_type)
+        yield from _entries_flat(stream, limit)
+    except ijson.JSONError as exc:
+        raise MalformedUpload(_("The file is not valid JSON.")) from exc
+    except UnicodeDecodeError as exc:
+        raise MalformedUpload(_("The file is not UTF-8 text.")) from exc
+
+
+def _top_level_types_flat(stream: IO[bytes]) -> tuple[Any, Any]:
+    """The top-level ``resourceType`` and ``type`` (None when the document is not an object), from flat events."""
+    stream.seek(0)
+    depth, key = 0, None
+    found: dict[str, Any] = {}
+    for event, value in ijson.basic_parse(stream, use_float=False):
+        if depth == 0 and event != "start_map":
+            break
+        if event in _OPEN:
+            depth += 1
+        elif event in _CLOSE:
+            depth -= 1
+        elif depth == 1 and event == "map_key":
+            key = value
+        elif depth == 1 and key in ("resourceType", "type"):
+            found[key] = value
+            if found.get("resourceType", "Bundle") != "Bundle" or len(found) == 2:
+                break
+    stream.seek(0)
+    return found.get("resourceType"), found.get("type")
+
+
+def _entries_flat(stream: IO[bytes], limit: int) -> Iterator[RawEntry]:
+    """Entries of the top-level Bundle's ``entry`` array, each built from flat events unless it is too deep."""
+    depth, key, in_entries, index = 0, None, False, 0
+    builder: ObjectBuilder | None = None
+    for event, value in ijson.basic_parse(stream, use_float=False):
+        if not in_entries:
+            if event in _OPEN:
+                depth += 1
+                in_entries = depth == 2 and key == "entry" and event == "start_array"
+            elif event in _CLOSE:
+                depth -= 1
+            elif depth == 1 and event == "map_key":
+                key = value
+            continue
+        if depth == 2:  # between entries: the next one starts, or the array ends
+            if event in _CLOSE:
+                depth, in_entries = 1, False
+                continue
+            index += 1
+            if event not in _OPEN:
+                yield from bundle_entry(value, position=f"entry {index}")
+                continue
+            builder = ObjectBuilder()
+        if event in _OPEN:
+            depth += 1
+            if depth > limit:
+                builder = None
+        if builder is not None:
+            builder.event(event, value)
+        if event in _CLOSE:
+            depth -= 1
+            if depth == 2:
+                if builder is None:
+                    refusal = TooDeep(limit).localised()
+                    yield RawEntry(raw=b"", resource=None, position=f"entry {index}", problem=refusal)
+                else:
+                    yield from bundle_entry(builder.value, position=f"entry {index}")
 
 
 def _single_resource(data: bytes) -> RawEntry:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from phr import break_glass
-from phr.access import holds_break_glass_role
+from phr import break_glass, roles
+from phr.roles import Action
 from portal.break_glass_forms import OpenBreakGlassForm, ReviewBreakGlassForm
 from portal.http import AuthenticatedRequest
 
@@ -43,8 +42,7 @@ def _open_page(request: AuthenticatedRequest, form: OpenBreakGlassForm) -> HttpR
 @login_required
 def open_break_glass(request: AuthenticatedRequest) -> HttpResponse:
     """State a reason and open a person's record for a limited time (password asked again first)."""
-    if not holds_break_glass_role(request.user):
-        raise PermissionDenied
+    roles.require(request.user, Action.BREAK_GLASS)
     form = OpenBreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _open(request, form=form)
@@ -75,16 +73,11 @@ def _open(request: AuthenticatedRequest, *, form: OpenBreakGlassForm) -> HttpRes
     return redirect("portal:records_home_for", grant.person_id)
 
 
-def _require_operator_admin(request: AuthenticatedRequest) -> None:
-    if not break_glass.is_operator_admin(request.user):
-        raise PermissionDenied
-
-
 @require_GET
 @login_required
 def review_list(request: AuthenticatedRequest) -> HttpResponse:
     """Every emergency access, awaiting review first: who, whom (masked), when, why, and the pages read."""
-    _require_operator_admin(request)
+    roles.require(request.user, Action.REVIEW_BREAK_GLASS)
     reviewed = request.GET.get("show") == "reviewed"
     page = Paginator(break_glass.grants_for_review(reviewed=reviewed), GRANTS_PER_PAGE).get_page(
         request.GET.get("page")
@@ -99,7 +92,7 @@ def review_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 @login_required
 def review_grant(request: AuthenticatedRequest, grant_id: str) -> HttpResponse:
-    _require_operator_admin(request)
+    roles.require(request.user, Action.REVIEW_BREAK_GLASS)
     grant = break_glass.grant_for_review(grant_id)
     if grant is None:
         raise Http404

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consent.selectors import decision_checks_of
-from phr import selectors, services
+from phr import roles, selectors, services
 from phr.access import active_proxy_for, own_person, proxy_granted_by
 from phr.models import Person, Proxy
 from portal.forms import ProfileForm, ProfileSetupForm
@@ -39,7 +39,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     person = own_person(request.user)
     acting_for = list(selectors.proxies_acting_for(request.user))
     if person is None and not acting_for:
-        if selectors.is_staff_user(request.user):
+        if roles.is_staff(request.user):
             return redirect("portal:staff_home")
         return redirect("portal:profile_setup")
     context: dict[str, object] = {

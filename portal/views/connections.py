@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,17 +15,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from phr import roles
 from phr import selectors as party_selectors
 from phr import services as party_services
 from phr.access import own_person, person_for_user
+from phr.errors import IdentifierAlreadyLinked
 from phr.fhir import selectors, smart_launch
 from phr.fhir import services as fhir_services
 from phr.fhir.access import connection_for_user, endpoint_by_id
 from phr.fhir.errors import FhirClientError, LaunchRefused
-from phr.models import FhirEndpoint, Person
+from phr.models import FhirEndpoint, Person, User
 from phr.models.fhir import AuthMode, ConnectionStatus
-from phr.models.parties import ProxyScope, Role
+from phr.models.parties import ProxyScope
 from phr.models.records import SyncRun
+from phr.roles import Action
 from portal.http import AuthenticatedRequest
 
 
@@ -183,9 +186,11 @@ class LinkPatientForm(forms.Form):
     patient_number = forms.CharField(label=gettext_lazy("Patient number at the hospital"), max_length=64)
     sync_now = forms.BooleanField(label=gettext_lazy("Sync now"), required=False, initial=True)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["endpoint"].queryset = selectors.hospital_endpoints()  # type: ignore[attr-defined]
+        # Only the hospitals whose patients this user may link (all of them, for the operator's administrators).
+        endpoints = roles.restrict(selectors.hospital_endpoints(), user, Action.LINK_PATIENT)
+        self.fields["endpoint"].queryset = endpoints  # type: ignore[attr-defined]
         self.fields["endpoint"].label_from_instance = lambda e: e.organisation.name  # type: ignore[attr-defined]
 
     def clean_linkage_id(self) -> Person:
@@ -197,27 +202,31 @@ class LinkPatientForm(forms.Form):
 
 @login_required
 def staff_link_patient(request: AuthenticatedRequest) -> HttpResponse:
-    """An operator administrator links a person's patient number: a hospital-authorised connection."""
-    if (
-        not party_selectors.is_staff_user(request.user)
-        or not request.user.memberships.filter(role=Role.OPERATOR_ADMIN).exists()
-    ):
-        raise PermissionDenied
-    form = LinkPatientForm(request.POST or None)
+    """Staff the role policy lets link patients (the operator's administrators, a hospital's own for its
+    patients) link a person's patient number: a hospital-authorised connection."""
+    if not roles.can_somewhere(request.user, Action.LINK_PATIENT):
+        raise roles.NotAllowed
+    form = LinkPatientForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         person: Person = form.cleaned_data["linkage_id"]
         try:
-            connection = fhir_services.link_hospital_patient(
-                person=person,
-                endpoint=form.cleaned_data["endpoint"],
-                patient_number=form.cleaned_data["patient_number"],
-                actor=request.user,
-            )
+            # Link and first sync together: a refused sync leaves no half-made link behind.
+            with transaction.atomic():
+                connection = fhir_services.link_hospital_patient(
+                    person=person,
+                    endpoint=form.cleaned_data["endpoint"],
+                    patient_number=form.cleaned_data["patient_number"],
+                    actor=request.user,
+                )
+                if form.cleaned_data["sync_now"]:
+                    fhir_services.request_sync(connection=connection, actor=request.user)
+        except IdentifierAlreadyLinked as exc:
+            form.add_error("patient_number", str(exc))
         except fhir_services.ConnectionNotAllowed as exc:
             form.add_error(None, str(exc))
+        except roles.NotAllowed:
+            form.add_error("endpoint", _("You may not link patients of this hospital."))
         else:
-            if form.cleaned_data["sync_now"]:
-                fhir_services.request_sync(connection=connection, actor=request.user)
             messages.success(request, _("The patient number was linked and the hospital connection created."))
             return redirect("portal:staff_link_patient")
     return render(request, "portal/connections/link_patient.html", {"form": form})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,9 @@ from django.utils.translation import gettext_lazy
 from phr.access import own_person
 from phr.records.self_reported import BLOOD_PRESSURE, MEASURES, record_measurement
 from portal.http import AuthenticatedRequest
+
+# The earliest time a measurement may carry; year 1 in Japan time is year 0 in UTC, which FHIR cannot write.
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.get_fixed_timezone(540))
 
 
 class MeasurementForm(forms.Form):
@@ -53,6 +57,8 @@ class MeasurementForm(forms.Form):
         at = data.get("measured_at")
         if at is not None and at > timezone.now():
             self.add_error("measured_at", _("The time is in the future."))
+        elif at is not None and at < EARLIEST:
+            self.add_error("measured_at", _("The time is too far in the past."))
         if data.get("measure") == BLOOD_PRESSURE.key and data.get("second") is None:
             self.add_error("second", _("Enter the lower (diastolic) blood pressure too."))
         return data

@@ -5,40 +5,42 @@ from __future__ import annotations
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from phr import selectors, services
+from phr import roles, selectors, services
 from phr.errors import PartyError
-from phr.models import User
-from phr.models.parties import Role
+from phr.roles import Action
+from phr.tlog.status import log_statuses
 from portal.http import AuthenticatedRequest
 from portal.staff_forms import GrantProxyForm
 
-
-def _require_staff(request: AuthenticatedRequest) -> None:
-    if not selectors.is_staff_user(request.user):
-        raise PermissionDenied
-
-
-def _has_role(user: User, role: str) -> bool:
-    return user.memberships.filter(role=role).exists()
+# The powers whose pages the staff home links to (each link shown only to those the policy allows).
+SHOWN_ACTIONS = (
+    Action.MANAGE_API_CLIENTS,
+    Action.MANAGE_MEMBERSHIPS,
+    Action.BREAK_GLASS,
+    Action.MANAGE_REGIMES,
+    Action.MANAGE_ENDPOINTS,
+    Action.LINK_PATIENT,
+    Action.GRANT_PROXY,
+    Action.REVIEW_BREAK_GLASS,
+)
 
 
 @login_required
 def staff_home(request: AuthenticatedRequest) -> HttpResponse:
-    _require_staff(request)
+    roles.require(request.user, Action.VIEW_STAFF_AREA)
     memberships = list(selectors.memberships_of(request.user))
     return render(
         request,
         "portal/staff/home.html",
         {
             "memberships": memberships,
-            "is_operator_admin": any(m.role == Role.OPERATOR_ADMIN for m in memberships),
-            "has_break_glass": any(m.role == Role.BREAK_GLASS and m.organisation.is_operator for m in memberships),
+            "may": {action.name: roles.can_somewhere(request.user, action) for action in SHOWN_ACTIONS},
+            "log_statuses": log_statuses() if roles.can(request.user, Action.VIEW_LOG_STATUS) else None,
         },
     )
 
@@ -60,9 +62,7 @@ def staff_mfa_required(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def grant_proxy(request: AuthenticatedRequest) -> HttpResponse:
     """An operator administrator records a proxy after checking its evidence (paper or counter)."""
-    _require_staff(request)
-    if not _has_role(request.user, Role.OPERATOR_ADMIN):
-        raise PermissionDenied
+    roles.require(request.user, Action.GRANT_PROXY)
     form = GrantProxyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

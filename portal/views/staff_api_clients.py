@@ -14,7 +14,6 @@ from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +26,7 @@ from consent import api_clients
 from consent.api.assertions import token_url
 from consent.api.jwks_fetch import UnsafeJwksUrl, check_url_form
 from consent.models import ApiClient, ApiScope
+from phr import json_limits, roles
 from phr.models import Organisation
 from portal.http import AuthenticatedRequest
 
@@ -66,7 +66,9 @@ class KeysForm(forms.Form):
         if not text:
             return None
         try:
-            return api_clients.validate_jwks(json.loads(text))
+            return api_clients.validate_jwks(json_limits.loads(text))
+        except json_limits.TooDeep as exc:
+            raise forms.ValidationError(exc.localised()) from None
         except json.JSONDecodeError:
             raise forms.ValidationError(_("This is not valid JSON.")) from None
         except api_clients.ApiClientError as exc:
@@ -106,9 +108,10 @@ class ApiClientForm(KeysForm):
 
 
 def _administered(request: AuthenticatedRequest) -> QuerySet[Organisation]:
+    """The organisations whose clients the user may manage; 403 when there is none (phr.roles)."""
     organisations = api_clients.administered_organisations(request.user)
     if not organisations.exists():
-        raise PermissionDenied
+        raise roles.NotAllowed
     return organisations
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,8 +16,9 @@ from django.utils.translation import gettext_lazy
 from consent import selectors, services
 from consent.errors import ConsentError
 from consent.models import Basis, PurposeClass
+from phr import roles
 from phr.categories import Tier
-from phr.models.parties import Role
+from phr.roles import Action
 from portal.http import AuthenticatedRequest
 
 
@@ -58,14 +58,9 @@ class RegimeVersionForm(forms.Form):
         return data
 
 
-def _require_operator_admin(request: AuthenticatedRequest) -> None:
-    if not request.user.memberships.filter(role=Role.OPERATOR_ADMIN, organisation__is_operator=True).exists():
-        raise PermissionDenied
-
-
 @login_required
 def regime_list(request: AuthenticatedRequest) -> HttpResponse:
-    _require_operator_admin(request)
+    roles.require(request.user, Action.MANAGE_REGIMES)
     now = timezone.now()
     versions = list(selectors.regime_versions())
     return render(
@@ -83,7 +78,7 @@ def regime_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def regime_new_version(request: AuthenticatedRequest) -> HttpResponse:
-    _require_operator_admin(request)
+    roles.require(request.user, Action.MANAGE_REGIMES)
     form = RegimeVersionForm(request.POST or None, initial=request.GET.dict() or None)
     if request.method == "POST" and form.is_valid():
         try:

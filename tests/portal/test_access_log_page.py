@@ -11,7 +11,7 @@ from django.test import Client
 from phr import break_glass, services
 from phr.models import Organisation, Person, RecordAccess, User
 from phr.models.access_log import AccessRoute
-from phr.models.parties import Role
+from phr.models.parties import ProxyScope, Role
 from phr.records.access_log import ACCESSES_PER_PAGE, record_access
 from tests.conftest import TOTP_SECRET, grant_proxy_to, make_user, sign_in, sign_in_with_totp
 from tests.portal.test_records_fixtures import seed_record
@@ -76,7 +76,7 @@ def test_the_persons_own_upload_page_is_not_logged_as_a_staff_read(client: Clien
 def test_a_proxy_opening_the_dependents_upload_page_is_logged_as_a_proxy_read(
     client: Client, alice: Person, carol: User
 ) -> None:
-    proxy = grant_proxy_to(alice, carol)
+    proxy = grant_proxy_to(alice, carol, scope=ProxyScope.MANAGE_CONSENT)  # a view-only proxy may not upload
     sign_in(client, carol.email)
     assert client.get(f"/people/{alice.pk}/records/upload/").status_code == 200
     [row] = RecordAccess.objects.filter(person=alice)

@@ -306,9 +306,9 @@ def test_the_page_query_count_does_not_grow_with_history_and_blocks(
         assert signed_in_alice.get("/me/choices/history/").status_code == 200
 
 
-def test_the_history_shows_staff_with_the_channel_of_the_request(client: Client, alice: Person, dave: User) -> None:
+def test_the_history_shows_staff_with_the_channel_of_the_request(client: Client, alice: Person, erin: User) -> None:
     services.set_global_opt_out(
-        person=alice, actor=dave, opted_out=True, channel="phone", evidence="通話記録 2026-11-21 #42"
+        person=alice, actor=erin, opted_out=True, channel="phone", evidence="通話記録 2026-11-21 #42"
     )
     sign_in(client, _owner(alice).email)
     page = client.get("/me/choices/", headers=EN).content.decode()

@@ -1,21 +1,16 @@
-"""``manage.py verify_ledger``: walk the releases ledger's hash chain and report any changed or deleted row."""
+"""``manage.py verify_ledger``: ``verify_log ledger`` under the name the API guide used first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from consent.bulk.releases import verify_ledger
+from phr.management.commands.verify_log import run_verification
 
 
 class Command(BaseCommand):
-    help = "Verify the releases ledger's hash chain; exits non-zero if a row was changed or deleted."
+    help = "Verify the releases ledger against its newest published checkpoint (same as verify_log ledger)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        problems = verify_ledger()
-        for problem in problems:
-            self.stderr.write(problem)
-        if problems:
-            raise CommandError(f"The ledger is broken: {len(problems)} problem(s).")
-        self.stdout.write("The ledger is intact.")
+        run_verification(self, ["ledger"])

@@ -1,4 +1,7 @@
-"""A real HTTP server on loopback that serves a JWKS (and counts requests), for the JWKS URL tests."""
+"""A real HTTP server on loopback that serves a JWKS (and counts requests), for the JWKS URL tests.
+
+Its origin is added to ``MAMORI_OUTBOUND_ALLOW`` for the test, as an operator would list a local server.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +18,14 @@ import pytest
 @dataclass
 class JwksServer:
     url: str
+    origin: str = ""
     document: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     status: int = 200
     requests: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
-def jwks_server() -> Iterator[JwksServer]:
+def jwks_server(settings) -> Iterator[JwksServer]:
     state = JwksServer(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -38,7 +42,9 @@ def jwks_server() -> Iterator[JwksServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    state.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    state.url = f"{state.origin}/jwks.json"
+    settings.MAMORI_OUTBOUND_ALLOW = [*settings.MAMORI_OUTBOUND_ALLOW, state.origin]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

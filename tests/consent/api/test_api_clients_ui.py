@@ -164,7 +164,6 @@ def test_a_malformed_jwks_is_refused(client: Client, frank: User, hospital: Orga
 def test_a_jwks_url_mamori_would_not_fetch_is_refused_with_the_reason(
     client: Client, frank: User, hospital: Organisation, settings, url: str
 ) -> None:
-    settings.MAMORI_JWKS_ALLOW_PRIVATE = False
     sign_in_and_confirm(client, frank.email)
     response = client.post(
         "/staff/api-clients/new/",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from consent import selectors
 from consent import services as consent_services
 from consent.bulk import jobs
+from consent.disclosure import REQUEST_REASONS, hospital_reasons
 from consent.models import (
     BulkCheck,
     BulkCheckStatus,
@@ -117,8 +118,19 @@ def test_it_agrees_with_the_single_endpoint(client, auth, patients, study, djang
 
 
 def engine_answer(person: Person, project: Project) -> tuple[str, list[str], int | None]:
+    """The engine's answer as a hospital is told it (person-specific reasons neutral)."""
     decision = selectors.decide_for_person(person, selectors.project_request(project))
-    return decision.verdict.value, [r.code for r in decision.reasons], decision.consent_version
+    return decision.verdict.value, [r.code for r in hospital_reasons(decision)], decision.consent_version
+
+
+def told_to_hospital(codes: list[str]) -> list[str]:
+    """Full reason codes (the audit's) as the hospital's results show them."""
+    told: list[str] = []
+    for code in codes:
+        shown = code if code in REQUEST_REASONS else "not-releasable"
+        if shown not in told or shown in REQUEST_REASONS:
+            told.append(shown)
+    return told
 
 
 def every_kind_of_person(patients, study) -> dict[str, Person]:
@@ -164,9 +176,10 @@ def test_persons_with_one_choice_each_share_an_answer_but_an_unreadable_time_is_
     for number, person in people.items():
         assert answers[number] == engine_answer(person, study)[:2], number
     assert answers["P-0001"][0] == answers["P-0007"][0] == "permit"
-    assert answers["P-0009"] == ("deny", ["state-unreadable"])
-    rows = {row.person_id: row.verdict for row in BulkDecision.objects.all()}
-    assert rows[alice.pk] == rows[later.pk] != rows[broken.pk]
+    assert answers["P-0009"] == ("deny", ["not-releasable"])  # the hospital is not told why
+    rows = {row.person_id: row for row in BulkDecision.objects.select_related("run")}
+    assert rows[alice.pk].verdict == rows[later.pk].verdict != rows[broken.pk].verdict
+    assert rows[broken.pk].run.verdicts[rows[broken.pk].verdict] == ["deny", ["state-unreadable"]]
     assert_rows_match_results(results)
 
 
@@ -212,8 +225,8 @@ def assert_rows_match_results(results: list[dict[str, Any]]) -> None:
     by_line = {r["line"]: r for r in results}
     for row in BulkDecision.objects.select_related("run"):
         result = by_line[row.line]
-        expected = [result["decision"], [reason["code"] for reason in result["reasons"]]]
-        assert row.run.verdicts[row.verdict] == expected, row.line
+        decision, codes = row.run.verdicts[row.verdict]
+        assert [decision, told_to_hospital(codes)] == [result["decision"], [r["code"] for r in result["reasons"]]]
         assert row.consent_version == result["consent_version"]
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from consent import selectors
 from consent.api_clients import issue_token, register_client
+from consent.disclosure import hospital_reasons
 from consent.models import AccessToken, DecisionAudit, Notice, NoticeChannel, NoticeStatus, Project, ProjectStatus
 from phr.models import Organisation, Person
 from tests.conftest import make_citizen
@@ -39,8 +40,14 @@ def check(client, headers, number: str, project: Project, **extra):
 
 
 def engine_answer(person: Person, project: Project) -> tuple[str, list[str], int | None]:
+    """The engine's answer as a hospital is told it (person-specific reasons neutral)."""
     decision = selectors.decide_for_person(person, selectors.project_request(project))
-    return decision.verdict.value, [r.code for r in decision.reasons], decision.consent_version
+    return decision.verdict.value, [r.code for r in hospital_reasons(decision)], decision.consent_version
+
+
+def full_reasons(person: Person, project: Project) -> list[str]:
+    decision = selectors.decide_for_person(person, selectors.project_request(project))
+    return [r.code for r in decision.reasons]
 
 
 def test_it_answers_as_the_engine_does_for_every_kind_of_person(client, auth, patients, study):
@@ -65,6 +72,9 @@ def test_it_answers_as_the_engine_does_for_every_kind_of_person(client, auth, pa
             reasons,
             version,
         ), number
+        # The person's own record of the check keeps the engine's full reasons.
+        audited = DecisionAudit.objects.filter(person=person).latest("at")
+        assert audited.reasons == full_reasons(person, study), number
     assert {body_decision for body_decision in DecisionAudit.objects.values_list("decision", flat=True)} == {
         "permit",
         "deny",

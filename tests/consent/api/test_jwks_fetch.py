@@ -1,5 +1,6 @@
-"""JWKS URLs are fetched only from public addresses (no server-side request forgery), pinned to the address
-checked, and the staff form refuses what can be seen to be unsafe before anything is stored."""
+"""JWKS URLs are fetched through the outbound policy (phr/outbound.py): only from public addresses (no
+server-side request forgery), pinned to the address checked; the staff form refuses what can be seen to be
+unsafe before anything is stored."""
 
 from __future__ import annotations
 
@@ -8,15 +9,11 @@ import socket
 
 import pytest
 
-from consent.api.jwks_fetch import UnsafeJwksUrl, check_url_form, get_jwks_document, public_address
+from consent.api.jwks_fetch import UnsafeJwksUrl, check_url_form, get_jwks_document
+from phr import outbound
 from tests.consent.api.jwks_server import JwksServer, jwks_server
 
 __all__ = ["jwks_server"]
-
-
-@pytest.fixture(autouse=True)
-def _production(settings) -> None:
-    settings.MAMORI_JWKS_ALLOW_PRIVATE = False
 
 
 @pytest.mark.parametrize(
@@ -53,8 +50,8 @@ def test_plain_http_credentials_and_hostless_urls_are_refused(url: str, code: st
 
 
 def test_a_name_that_resolves_to_loopback_is_refused_at_fetch_time() -> None:
-    with pytest.raises(UnsafeJwksUrl) as refused:
-        public_address("localhost", 443)
+    with pytest.raises(outbound.OutboundRefused) as refused:
+        outbound.resolve("https://localhost:443/")
     assert refused.value.code == "private"
 
 
@@ -67,15 +64,21 @@ def test_a_host_name_of_a_private_address_is_refused_before_any_connection() -> 
     assert refused.value.code == "private"
 
 
-def test_with_private_addresses_allowed_the_document_is_fetched(jwks_server: JwksServer, settings) -> None:
-    settings.MAMORI_JWKS_ALLOW_PRIVATE = True  # development
+def test_a_local_server_whose_origin_is_allowed_is_fetched(jwks_server: JwksServer) -> None:
     jwks_server.document = {"keys": [{"kty": "EC"}]}
     assert get_jwks_document(jwks_server.url) == b'{"keys": [{"kty": "EC"}]}'
     assert jwks_server.requests == ["/jwks.json"]
 
 
-def test_a_document_larger_than_the_limit_is_refused(jwks_server: JwksServer, settings) -> None:
-    settings.MAMORI_JWKS_ALLOW_PRIVATE = True
+def test_the_same_local_server_is_refused_once_its_origin_is_not_allowed(jwks_server: JwksServer, settings) -> None:
+    settings.MAMORI_OUTBOUND_ALLOW = []
+    with pytest.raises(UnsafeJwksUrl) as refused:
+        get_jwks_document(jwks_server.url)
+    assert refused.value.code == "scheme"
+    assert jwks_server.requests == []
+
+
+def test_a_document_larger_than_the_limit_is_refused(jwks_server: JwksServer) -> None:
     jwks_server.document = {"keys": [], "padding": "x" * 300_000}
     with pytest.raises(UnsafeJwksUrl) as refused:
         get_jwks_document(jwks_server.url)

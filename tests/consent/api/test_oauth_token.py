@@ -194,9 +194,8 @@ def test_it_refuses_a_wrong_secret(client: Client, hospital: Organisation) -> No
 
 
 def test_it_fetches_the_jwks_url_and_refetches_for_an_unknown_kid(
-    client: Client, hospital: Organisation, jwks_server: JwksServer, settings
+    client: Client, hospital: Organisation, jwks_server: JwksServer
 ) -> None:
-    settings.MAMORI_JWKS_ALLOW_PRIVATE = True  # the test's JWKS server is on loopback
     jwks_server.document = jwks((rsa_key(), "old"))
     api_client, _ = register_client(
         organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], jwks_url=jwks_server.url
@@ -213,9 +212,8 @@ def test_it_fetches_the_jwks_url_and_refetches_for_an_unknown_kid(
 
 
 def test_an_unreachable_jwks_url_is_invalid_client(
-    client: Client, hospital: Organisation, jwks_server: JwksServer, settings
+    client: Client, hospital: Organisation, jwks_server: JwksServer
 ) -> None:
-    settings.MAMORI_JWKS_ALLOW_PRIVATE = True
     jwks_server.status = 503
     api_client, _ = register_client(
         organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], jwks_url=jwks_server.url
@@ -226,7 +224,7 @@ def test_an_unreachable_jwks_url_is_invalid_client(
 def test_a_jwks_url_on_a_private_address_is_never_fetched(
     client: Client, hospital: Organisation, jwks_server: JwksServer, settings
 ) -> None:
-    settings.MAMORI_JWKS_ALLOW_PRIVATE = False  # production
+    settings.MAMORI_OUTBOUND_ALLOW = []  # production: the loopback server is not listed
     jwks_server.document = jwks((rsa_key(), "k"))
     api_client, _ = register_client(
         organisation=hospital, actor=None, name="EHR", allowed_scopes=["consent.check"], jwks_url=jwks_server.url

@@ -1,5 +1,9 @@
 """Fixtures of the FHIR tests: one real sekmet-fhir server per session behind a fault-injecting proxy,
-endpoints that point at it, and patients loaded into it for our personas."""
+endpoints that point at it, and patients loaded into it for our personas.
+
+The servers listen on loopback over http, which the outbound policy refuses; each test that uses one lists
+its origin in ``MAMORI_OUTBOUND_ALLOW`` (``allow_origin``), as an operator lists a local server.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from phr.fhir import backend_services
+from phr import outbound
+from phr.fhir import backend_services, endpoints
 from phr.fhir import services as fhir_services
 from phr.models import Connection, FhirEndpoint, Organisation, Person, User
 from phr.models.fhir import AuthMode
@@ -48,9 +53,15 @@ def _session_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
     stop_peer(peer)
 
 
+def allow_origin(settings, url: str) -> None:
+    """Let the outbound policy reach ``url``'s origin (a loopback test server) for this test."""
+    settings.MAMORI_OUTBOUND_ALLOW = [*settings.MAMORI_OUTBOUND_ALLOW, outbound.origin_of(url)]
+
+
 @pytest.fixture
-def peer(_session_peer: Peer) -> Iterator[Peer]:
-    """The session's server, with the proxy's log and faults cleared for this test."""
+def peer(_session_peer: Peer, settings) -> Iterator[Peer]:
+    """The session's server, allowed for this test, with the proxy's log and faults cleared."""
+    allow_origin(settings, _session_peer.server.base_url)
     _session_peer.proxy.reset()
     yield _session_peer
     _session_peer.proxy.reset()
@@ -66,16 +77,22 @@ def _forget_system_tokens() -> Iterator[None]:
 def make_endpoint(
     hospital: Organisation, peer: Peer, *, alg: str = "RS384", auth_mode: str = AuthMode.BACKEND_SERVICES
 ) -> FhirEndpoint:
-    return FhirEndpoint.objects.create(
+    """The endpoint as an operator makes it: through the staff services, its private key entered once."""
+    backend = auth_mode == AuthMode.BACKEND_SERVICES
+    endpoint = endpoints.create_endpoint(
+        actor=None,
         organisation=hospital,
         name="東都大学病院 FHIR",
         base_url=peer.server.base_url,
         auth_mode=auth_mode,
-        client_id=client_id_for(alg) if auth_mode == AuthMode.BACKEND_SERVICES else "",
-        private_key_file=str(peer.server.keys[alg]) if auth_mode == AuthMode.BACKEND_SERVICES else "",
+        client_id=client_id_for(alg) if backend else "",
         key_id=alg.lower(),
         signing_alg=alg,
     )
+    if backend:
+        pem = peer.server.keys[alg].read_text(encoding="ascii")
+        endpoint = endpoints.set_endpoint_secret(actor=None, endpoint=endpoint, private_key_pem=pem)
+    return endpoint
 
 
 @pytest.fixture

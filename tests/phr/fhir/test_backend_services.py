@@ -5,12 +5,13 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from phr.fhir import backend_services, discovery
+from phr.fhir import backend_services, credentials, discovery
+from phr.fhir.endpoints import set_endpoint_secret
 from phr.fhir.errors import AuthorisationFailed
 from phr.fhir.http import FhirHttp
 from phr.fhir.retry import RetryPolicy
 from phr.fhir.sync import SyncOptions, run_sync
-from phr.models import FhirEndpoint, FhirResource
+from phr.models import FhirResource
 from phr.models.records import SyncRunStatus
 from tests.phr.fhir.conftest import load_patient, make_endpoint
 
@@ -33,7 +34,7 @@ def test_a_hospital_authorised_sync_gets_its_token_with_a_signed_client_assertio
 
 def test_the_client_assertion_carries_the_claims_smart_requires(hospital, peer) -> None:
     endpoint = make_endpoint(hospital, peer, alg="ES384")
-    key = backend_services.load_signing_key(endpoint.private_key_file, "ES384")
+    key = credentials.signing_key(endpoint)
     token_url = f"{peer.server.base_url.removesuffix('/fhir')}/auth/token"
 
     first = backend_services.client_assertion(client_id="c1", token_url=token_url, key=key, alg="ES384", kid="es384")
@@ -48,7 +49,8 @@ def test_the_client_assertion_carries_the_claims_smart_requires(hospital, peer) 
 
 def test_a_key_the_hospital_does_not_trust_is_refused_and_the_run_fails(alice, erin, hospital, peer) -> None:
     endpoint = make_endpoint(hospital, peer)
-    FhirEndpoint.objects.filter(pk=endpoint.pk).update(private_key_file=str(peer.server.keys["untrusted"]))
+    untrusted = peer.server.keys["untrusted"].read_text(encoding="ascii")
+    set_endpoint_secret(actor=None, endpoint=endpoint, private_key_pem=untrusted)
     connection, _loaded = load_patient(peer, endpoint, alice, erin, tag="bsx")
 
     run = run_sync(connection.id, options=SyncOptions(policy=RetryPolicy(sleep=lambda s: None)))

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from phr.models import Connection, FhirEndpoint, FhirResource
 from phr.models.fhir import AuthMode, ConnectionStatus
 from phr.models.records import SyncRunStatus
 from tests.conftest import sign_in
+from tests.phr.fhir.conftest import allow_origin
 from tests.phr.fhir.data import patient_transaction
 from tests.phr.fhir.peers import PATIENT_ACCESS_TOKENS
 from tests.phr.fhir.smart_server import SmartAuthServer
@@ -33,13 +33,14 @@ OPTIONS = SyncOptions(policy=RetryPolicy(sleep=lambda seconds: None))
 
 
 @pytest.fixture
-def auth_server():
+def auth_server(settings):
     server = SmartAuthServer(
         client_id=CLIENT_ID,
         redirect_uri=f"{settings.MAMORI_BASE_URL}/me/connections/callback/",
         access_pool=list(PATIENT_ACCESS_TOKENS),
     )
     server.start()
+    allow_origin(settings, server.root)
     yield server
     server.stop()
 

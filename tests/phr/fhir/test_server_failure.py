@@ -9,18 +9,19 @@ from phr.fhir.retry import RetryPolicy
 from phr.fhir.sync import SyncOptions, run_sync
 from phr.models import FhirEndpoint, FhirResource
 from phr.models.records import SyncRunStatus
-from tests.phr.fhir.conftest import load_patient, make_endpoint, start_peer, stop_peer
+from tests.phr.fhir.conftest import allow_origin, load_patient, make_endpoint, start_peer, stop_peer
 from tests.phr.fhir.peers import sekmet_available
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def own_peer(tmp_path):
+def own_peer(tmp_path, settings):
     """A server of this test's own, since the test kills it."""
     if not sekmet_available():
         pytest.skip("sekmet-fhir is not installed (pip install -r requirements-dev.txt)")
     peer = start_peer(tmp_path / "sekmet")
+    allow_origin(settings, peer.server.base_url)
     yield peer
     stop_peer(peer)
 

@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from phr.fhir.errors import AuthorisationFailed
 from phr.models import Connection, FhirEndpoint
 from phr.models.fhir import AuthMode, ConnectionKind, ConnectionStatus
 from tests.conftest import sign_in
+from tests.phr.fhir.conftest import allow_origin
 from tests.phr.fhir.smart_server import SmartAuthServer
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,10 @@ CLIENT_ID = "mamori-portal"
 
 
 @pytest.fixture
-def auth_server():
+def auth_server(settings):
     server = SmartAuthServer(client_id=CLIENT_ID, redirect_uri=f"{settings.MAMORI_BASE_URL}/me/connections/callback/")
     server.start()
+    allow_origin(settings, server.root)
     yield server
     server.stop()
 
