@@ -8,17 +8,13 @@ touches the database, so config/settings.py can check the setting at start-up.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-_KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+from phr.crypto.seed_keys import development_setting, new_seed_setting, parse_seeds
 
 
 class LogKeyError(ValueError):
@@ -38,49 +34,16 @@ class LogSigningKey:
         return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def parse_log_signing_keys(text: str) -> tuple[LogSigningKey, ...]:
     """Every key of the setting, the signing key first; LogKeyError on anything malformed."""
-    keys: list[LogSigningKey] = []
-    for item in text.split(","):
-        kid, sep, encoded = item.strip().partition(":")
-        if not sep or not _KID.match(kid):
-            raise LogKeyError(f"{kid!r} is not a key id followed by ':' (letters, digits, . _ -)")
-        try:
-            seed = _b64url_decode(encoded.strip())
-        except ValueError as error:
-            raise LogKeyError(f"key {kid}: not base64url") from error
-        if len(seed) != 32:
-            raise LogKeyError(f"key {kid}: an Ed25519 seed is 32 bytes, got {len(seed)}")
-        if any(key.key_id == kid for key in keys):
-            raise LogKeyError(f"key id {kid} is given twice")
-        keys.append(LogSigningKey(kid, seed))
-    if not keys:
-        raise LogKeyError("no signing key")
-    return tuple(keys)
+    return tuple(LogSigningKey(kid, seed) for kid, seed in parse_seeds(text, LogKeyError))
 
 
 def new_log_key_setting(key_id: str) -> str:
     """A fresh ``kid:seed`` item for the setting."""
-    return f"{key_id}:{base64.urlsafe_b64encode(os.urandom(32)).rstrip(b'=').decode('ascii')}"
+    return new_seed_setting(key_id)
 
 
 def development_log_signing_keys(path: Path) -> str:
     """The development setting, made once under var/ (never used when DJANGO_DEBUG is off)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"log_signing_keys": new_log_key_setting("dev-logs-1")}, handle)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            tmp.unlink(missing_ok=True)
-    value: str = json.loads(path.read_text(encoding="utf-8"))["log_signing_keys"]
-    return value
+    return development_setting(path, "log_signing_keys", "dev-logs-1")
