@@ -14,7 +14,8 @@ from phr.records.reader import read_upload
 from phr.records.report import IngestReport
 from phr.records.services import ingest, raw_context, upload_source_key
 
-JP_CORE = Path(__file__).resolve().parents[2] / "fixtures" / "jp-core"  # the 61 JP Core examples, kept in the repository
+# The 61 JP Core examples, kept in the repository so a clone needs nothing beside it.
+JP_CORE = Path(__file__).resolve().parents[2] / "fixtures" / "jp-core"
 NUMBER = "\u2063num\u2063"
 PATIENT = {"resourceType": "Patient", "id": "p1", "name": [{"family": "佐藤"}]}
 
